@@ -1,0 +1,137 @@
+// The backward pass: order the graph's nodes so each runs after every node that feeds it a
+// gradient, then run them, summing gradients where a tensor was used more than once, and
+// accumulate into the leaves' .grad.
+#include <vector>
+
+#include "ember/autograd/grad_mode.h"
+#include "ember/autograd/node.h"
+#include "ember/core/factories.h"
+#include "ember/core/ops.h"
+#include "ember/core/log.h"
+
+namespace ember {
+
+namespace autograd {
+
+const Tensor& SavedTensor::get(const char* op) const {
+  EMBER_CHECK(!tensor_.defined() || tensor_.impl().storage->version() == version_, op,
+              ": a tensor saved for backward (shape ", tensor_.shape(),
+              ") was modified in place after it was used; the gradient would be wrong. Clone it "
+              "before modifying it, or modify it before using it");
+  return tensor_;
+}
+
+namespace {
+
+// Adds `g` to the leaf's gradient. A fresh gradient is stored as is when nothing else refers to
+// it, otherwise copied, so that later in-place accumulation cannot change another tensor.
+void accumulate_into_leaf(TensorImpl& leaf, Tensor g) {
+  if (g.shape() != leaf.shape) g = ops::sum_to(g, leaf.shape);
+  if (!leaf.grad) {
+    const bool owned = g.impl_ptr().use_count() == 1 && g.impl().storage.use_count() == 1 &&
+                       g.is_contiguous() && g.storage_offset() == 0;
+    leaf.grad = owned ? g.impl_ptr() : ops::clone(g).impl_ptr();
+    return;
+  }
+  const Tensor grad(leaf.grad);
+  kernels::backend(grad.device())
+      .binary(grad.device().index(), kernels::BinaryOp::Add, ops::ref(grad), ops::ref(grad), ops::ref(g));
+}
+
+void add_to_pending(Node& node, const Tensor& g) {
+  node.pending_grad = node.pending_grad.defined()
+                          ? ops::binary(kernels::BinaryOp::Add, node.pending_grad, g, "backward")
+                          : g;
+}
+
+// Counts, for every node reachable from root, the edges that point at it; returns how many nodes.
+std::size_t count_dependencies(Node* root) {
+  static thread_local std::uint64_t epoch = 0;  // marks nodes seen in this pass without a set
+  ++epoch;
+  std::vector<Node*> stack{root};
+  root->dependencies = 0;
+  root->visit_epoch = epoch;
+  std::size_t count = 0;
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    ++count;
+    for (int i = 0; i < n->num_inputs; ++i) {
+      Node* next = n->edges[static_cast<std::size_t>(i)].node.get();
+      if (!next) continue;
+      if (next->visit_epoch != epoch) {
+        next->visit_epoch = epoch;
+        next->dependencies = 0;
+        stack.push_back(next);
+      }
+      ++next->dependencies;
+    }
+  }
+  return count;
+}
+
+}  // namespace
+
+void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
+  const std::shared_ptr<Node> root_node = root.grad_fn();
+  Tensor seed = gradient.defined() ? gradient : ones_like(root);
+  EMBER_CHECK(seed.shape() == root.shape() && seed.dtype() == root.dtype() && seed.device() == root.device(),
+              "backward: gradient of shape ", seed.shape(), ", ", seed.dtype(), " on ", seed.device(),
+              " does not match the tensor's shape ", root.shape(), ", ", root.dtype(), " on ", root.device());
+  NoGradGuard no_grad;  // backward functions compute with ordinary ops, recording nothing
+  if (!root_node) {     // a leaf: its gradient is the seed
+    accumulate_into_leaf(root.impl(), seed);
+    return;
+  }
+  const std::size_t nodes = count_dependencies(root_node.get());
+  log::debug("backward: {} nodes from {}", nodes, root_node->name());
+  std::vector<Node*> ready{root_node.get()};
+  root_node->pending_grad = seed;
+  while (!ready.empty()) {
+    Node* node = ready.back();
+    ready.pop_back();
+    EMBER_CHECK(!node->released, "backward: trying to backward through the graph a second time (",
+                node->name(), "'s saved tensors were freed by the first backward); pass "
+                "retain_graph=true to the first backward() if you need to call it twice");
+    Tensor grad_output = std::move(node->pending_grad);
+    node->pending_grad = Tensor();
+    unsigned needs = 0;
+    for (int i = 0; i < node->num_inputs; ++i) {
+      if (node->edges[static_cast<std::size_t>(i)].active()) needs |= 1u << i;
+    }
+    Grads grads(needs);
+    node->apply(grad_output, grads);
+    if (!retain_graph) {
+      node->release();
+      node->released = true;
+    }
+    for (int i = 0; i < node->num_inputs; ++i) {
+      const Edge& edge = node->edges[static_cast<std::size_t>(i)];
+      if (!edge.active()) continue;
+      const Tensor& g = grads[i];
+      if (edge.node) {
+        if (g.defined()) add_to_pending(*edge.node, g);
+        // A node whose every consumer has run is ready; with no gradient at all (every consumer
+        // skipped it), its subgraph contributes nothing and is not visited.
+        if (--edge.node->dependencies == 0 && edge.node->pending_grad.defined()) {
+          ready.push_back(edge.node.get());
+        }
+      } else if (g.defined()) {
+        accumulate_into_leaf(*edge.leaf, g);
+      }
+    }
+  }
+}
+
+}  // namespace autograd
+
+void Tensor::backward(const Tensor& gradient, bool retain_graph) const {
+  EMBER_CHECK(requires_grad(), "backward: the tensor (shape ", shape(),
+              ") does not require grad and has no grad_fn; did you forget requires_grad_() on "
+              "an input, or compute it under NoGradGuard?");
+  EMBER_CHECK(gradient.defined() || numel() == 1, "backward: grad can be implicitly created only for "
+              "scalar outputs; this tensor has shape ", shape(), ", so pass a gradient of that shape");
+  autograd::run_backward(*this, gradient, retain_graph);
+}
+
+}  // namespace ember

@@ -1,0 +1,238 @@
+// Element-wise ops, each with its backward beside it. Broadcasting in the forward becomes
+// sum_to in the backward: the gradient of a broadcast input is summed over the broadcast dims.
+#include "ember/autograd/ops.h"
+#include "ember/autograd/record.h"
+#include "ember/core/ops.h"
+
+namespace ember {
+
+using autograd::Grads;
+using autograd::record;
+using autograd::SavedTensor;
+using kernels::BinaryOp;
+using kernels::UnaryOp;
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  Tensor out = ops::binary(BinaryOp::Add, a, b, "add");
+  if (autograd::any_requires_grad({&a, &b})) {
+    record("AddBackward", out, {&a, &b}, [sa = a.shape(), sb = b.shape()](const Tensor& g, Grads& grads) {
+      if (grads.needs(0)) grads[0] = ops::sum_to(g, sa);
+      if (grads.needs(1)) grads[1] = ops::sum_to(g, sb);
+    });
+  }
+  return out;
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+  Tensor out = ops::binary(BinaryOp::Sub, a, b, "sub");
+  if (autograd::any_requires_grad({&a, &b})) {
+    record("SubBackward", out, {&a, &b}, [sa = a.shape(), sb = b.shape()](const Tensor& g, Grads& grads) {
+      if (grads.needs(0)) grads[0] = ops::sum_to(g, sa);
+      if (grads.needs(1)) grads[1] = ops::sum_to(ops::unary(UnaryOp::Neg, g), sb);
+    });
+  }
+  return out;
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  Tensor out = ops::binary(BinaryOp::Mul, a, b, "mul");
+  if (autograd::any_requires_grad({&a, &b})) {
+    // Each input's gradient needs the other input only.
+    SavedTensor saved_a(b.requires_grad() ? a : Tensor()), saved_b(a.requires_grad() ? b : Tensor());
+    record("MulBackward", out, {&a, &b},
+           [sa = saved_a, sb = saved_b, shape_a = a.shape(), shape_b = b.shape()](const Tensor& g, Grads& grads) {
+             if (grads.needs(0)) grads[0] = ops::sum_to(g * sb.get("mul"), shape_a);
+             if (grads.needs(1)) grads[1] = ops::sum_to(g * sa.get("mul"), shape_b);
+           });
+  }
+  return out;
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+  Tensor out = ops::binary(BinaryOp::Div, a, b, "div");
+  if (autograd::any_requires_grad({&a, &b})) {
+    record("DivBackward", out, {&a, &b},
+           [sa = SavedTensor(a), sb = SavedTensor(b)](const Tensor& g, Grads& grads) {
+             const Tensor& a_ = sa.get("div");
+             const Tensor& b_ = sb.get("div");
+             if (grads.needs(0)) grads[0] = ops::sum_to(g / b_, a_.shape());
+             if (grads.needs(1)) grads[1] = ops::sum_to(-(g * a_) / (b_ * b_), b_.shape());
+           });
+  }
+  return out;
+}
+
+Tensor pow(const Tensor& base, const Tensor& exponent) {
+  Tensor out = ops::binary(BinaryOp::Pow, base, exponent, "pow");
+  if (autograd::any_requires_grad({&base, &exponent})) {
+    record("PowBackward", out, {&base, &exponent},
+           [sb = SavedTensor(base), se = SavedTensor(exponent), so = SavedTensor(out.detach())](
+               const Tensor& g, Grads& grads) {
+             const Tensor& b = sb.get("pow");
+             const Tensor& e = se.get("pow");
+             // d/dbase = e * base^(e-1); d/dexp = base^e * log(base) (NaN for base < 0, as in
+             // PyTorch; -inf * 0 at base == 0 is NaN here where PyTorch masks it to 0).
+             if (grads.needs(0)) grads[0] = ops::sum_to(g * e * pow(b, e - 1.0), b.shape());
+             if (grads.needs(1)) grads[1] = ops::sum_to(g * so.get("pow") * log(b), e.shape());
+           });
+  }
+  return out;
+}
+
+Tensor pow(const Tensor& base, double exponent) {
+  Tensor out = ops::binary_scalar(BinaryOp::Pow, base, exponent, false, "pow");
+  if (autograd::any_requires_grad({&base})) {
+    record("PowBackward", out, {&base}, [sb = SavedTensor(base), exponent](const Tensor& g, Grads& grads) {
+      if (exponent == 0.0) {
+        grads[0] = ops::binary_scalar(BinaryOp::Mul, g, 0.0, false, "pow");
+      } else {
+        grads[0] = g * (exponent * pow(sb.get("pow"), exponent - 1.0));
+      }
+    });
+  }
+  return out;
+}
+
+namespace {
+// maximum/minimum: the gradient goes to the input that won, half to each on a tie (as PyTorch).
+Tensor extremum(BinaryOp op, const char* name, const char* node_name, const Tensor& a, const Tensor& b) {
+  Tensor out = ops::binary(op, a, b, name);
+  if (autograd::any_requires_grad({&a, &b})) {
+    record(node_name, out, {&a, &b},
+           [sa = SavedTensor(a), sb = SavedTensor(b), op](const Tensor& g, Grads& grads) {
+             const Tensor& a_ = sa.get("maximum/minimum");
+             const Tensor& b_ = sb.get("maximum/minimum");
+             const Tensor wins = op == BinaryOp::Maximum ? ops::binary(BinaryOp::Gt, a_, b_, "maximum")
+                                                         : ops::binary(BinaryOp::Gt, b_, a_, "minimum");
+             const Tensor ties = ops::binary(BinaryOp::Eq, a_, b_, "maximum");
+             const Tensor share_a = wins + ties * 0.5;
+             if (grads.needs(0)) grads[0] = ops::sum_to(g * share_a, a_.shape());
+             if (grads.needs(1)) grads[1] = ops::sum_to(g * (1.0 - share_a), b_.shape());
+           });
+  }
+  return out;
+}
+}  // namespace
+
+Tensor maximum(const Tensor& a, const Tensor& b) { return extremum(BinaryOp::Maximum, "maximum", "MaximumBackward", a, b); }
+Tensor minimum(const Tensor& a, const Tensor& b) { return extremum(BinaryOp::Minimum, "minimum", "MinimumBackward", a, b); }
+
+// --- Scalar operands: the scalar is a constant, so only the tensor gets a gradient ------------
+namespace {
+Tensor scalar_op(BinaryOp op, const Tensor& a, double s, bool scalar_first, const char* name) {
+  Tensor out = ops::binary_scalar(op, a, s, scalar_first, name);
+  if (autograd::any_requires_grad({&a})) {
+    switch (op) {
+      case BinaryOp::Add:
+        record("AddBackward", out, {&a}, [](const Tensor& g, Grads& grads) { grads[0] = g; });
+        break;
+      case BinaryOp::Sub:
+        record("SubBackward", out, {&a}, [scalar_first](const Tensor& g, Grads& grads) {
+          grads[0] = scalar_first ? ops::unary(UnaryOp::Neg, g) : g;
+        });
+        break;
+      case BinaryOp::Mul:
+        record("MulBackward", out, {&a}, [s](const Tensor& g, Grads& grads) {
+          grads[0] = ops::binary_scalar(BinaryOp::Mul, g, s, false, "mul");
+        });
+        break;
+      case BinaryOp::Div:
+        if (scalar_first) {  // d(s / a)/da = -s / a^2 = -out / a
+          record("DivBackward", out, {&a}, [sa = SavedTensor(a), so = SavedTensor(out.detach())](const Tensor& g, Grads& grads) {
+            grads[0] = -(g * so.get("div")) / sa.get("div");
+          });
+        } else {
+          record("DivBackward", out, {&a}, [s](const Tensor& g, Grads& grads) {
+            grads[0] = ops::binary_scalar(BinaryOp::Div, g, s, false, "div");
+          });
+        }
+        break;
+      default: EMBER_FAIL(name, ": no backward for this scalar op");
+    }
+  }
+  return out;
+}
+}  // namespace
+
+Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
+Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }
+Tensor operator*(const Tensor& a, const Tensor& b) { return mul(a, b); }
+Tensor operator/(const Tensor& a, const Tensor& b) { return div(a, b); }
+Tensor operator+(const Tensor& a, double s) { return scalar_op(BinaryOp::Add, a, s, false, "add"); }
+Tensor operator-(const Tensor& a, double s) { return scalar_op(BinaryOp::Sub, a, s, false, "sub"); }
+Tensor operator*(const Tensor& a, double s) { return scalar_op(BinaryOp::Mul, a, s, false, "mul"); }
+Tensor operator/(const Tensor& a, double s) { return scalar_op(BinaryOp::Div, a, s, false, "div"); }
+Tensor operator+(double s, const Tensor& a) { return scalar_op(BinaryOp::Add, a, s, true, "add"); }
+Tensor operator-(double s, const Tensor& a) { return scalar_op(BinaryOp::Sub, a, s, true, "sub"); }
+Tensor operator*(double s, const Tensor& a) { return scalar_op(BinaryOp::Mul, a, s, true, "mul"); }
+Tensor operator/(double s, const Tensor& a) { return scalar_op(BinaryOp::Div, a, s, true, "div"); }
+Tensor operator-(const Tensor& a) { return neg(a); }
+
+// --- Unary functions --------------------------------------------------------------------------
+Tensor neg(const Tensor& x) {
+  Tensor out = ops::unary(UnaryOp::Neg, x);
+  if (autograd::any_requires_grad({&x})) {
+    record("NegBackward", out, {&x}, [](const Tensor& g, Grads& grads) { grads[0] = ops::unary(UnaryOp::Neg, g); });
+  }
+  return out;
+}
+
+Tensor exp(const Tensor& x) {
+  Tensor out = ops::unary(UnaryOp::Exp, x);
+  if (autograd::any_requires_grad({&x})) {
+    record("ExpBackward", out, {&x}, [so = SavedTensor(out.detach())](const Tensor& g, Grads& grads) {
+      grads[0] = g * so.get("exp");
+    });
+  }
+  return out;
+}
+
+Tensor log(const Tensor& x) {
+  Tensor out = ops::unary(UnaryOp::Log, x);
+  if (autograd::any_requires_grad({&x})) {
+    record("LogBackward", out, {&x}, [sx = SavedTensor(x)](const Tensor& g, Grads& grads) {
+      grads[0] = g / sx.get("log");
+    });
+  }
+  return out;
+}
+
+Tensor sqrt(const Tensor& x) {
+  Tensor out = ops::unary(UnaryOp::Sqrt, x);
+  if (autograd::any_requires_grad({&x})) {
+    record("SqrtBackward", out, {&x}, [so = SavedTensor(out.detach())](const Tensor& g, Grads& grads) {
+      grads[0] = g / (so.get("sqrt") * 2.0);
+    });
+  }
+  return out;
+}
+
+Tensor abs(const Tensor& x) {
+  Tensor out = ops::unary(UnaryOp::Abs, x);
+  if (autograd::any_requires_grad({&x})) {
+    record("AbsBackward", out, {&x}, [sx = SavedTensor(x)](const Tensor& g, Grads& grads) {
+      grads[0] = g * ops::unary(UnaryOp::Sign, sx.get("abs"));
+    });
+  }
+  return out;
+}
+
+namespace {
+// Activations whose gradient is a function of their output: one fused backward kernel each.
+Tensor activation(UnaryOp op, BinaryOp backward_op, const char* node_name, const Tensor& x) {
+  Tensor out = ops::unary(op, x);
+  if (autograd::any_requires_grad({&x})) {
+    record(node_name, out, {&x}, [so = SavedTensor(out.detach()), backward_op](const Tensor& g, Grads& grads) {
+      grads[0] = ops::binary(backward_op, g, so.get("activation"), "activation backward");
+    });
+  }
+  return out;
+}
+}  // namespace
+
+// relu's output is positive exactly where its input is, so ReluBackward can read the output.
+Tensor relu(const Tensor& x) { return activation(UnaryOp::Relu, BinaryOp::ReluBackward, "ReluBackward", x); }
+Tensor tanh(const Tensor& x) { return activation(UnaryOp::Tanh, BinaryOp::TanhBackward, "TanhBackward", x); }
+Tensor sigmoid(const Tensor& x) { return activation(UnaryOp::Sigmoid, BinaryOp::SigmoidBackward, "SigmoidBackward", x); }
+
+}  // namespace ember

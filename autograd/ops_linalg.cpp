@@ -1,0 +1,80 @@
+// matmul, linear and mse_loss with their backward.
+#include "ember/autograd/ops.h"
+#include "ember/autograd/record.h"
+#include "ember/core/ops.h"
+
+namespace ember {
+
+using autograd::Grads;
+using autograd::record;
+using autograd::SavedTensor;
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  // 1-D operands go through differentiable unsqueeze/squeeze so the core case is >= 2-D.
+  if (a.defined() && b.defined() && a.dim() >= 1 && b.dim() >= 1 && (a.dim() == 1 || b.dim() == 1)) {
+    const Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
+    const Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
+    Tensor out = matmul(a2, b2);
+    if (b.dim() == 1) out = squeeze(out, -1);
+    if (a.dim() == 1) out = squeeze(out, out.dim() == 1 ? 0 : -2);
+    return out;
+  }
+  Tensor out = ops::matmul(a, b);
+  if (autograd::any_requires_grad({&a, &b})) {
+    record("MatmulBackward", out, {&a, &b},
+           [sa = SavedTensor(b.requires_grad() ? a : Tensor()), sb = SavedTensor(a.requires_grad() ? b : Tensor()),
+            shape_a = a.shape(), shape_b = b.shape()](const Tensor& g, Grads& grads) {
+             // dA = g @ B^T, dB = A^T @ g, summed over broadcast batch dims.
+             if (grads.needs(0)) grads[0] = ops::sum_to(ops::matmul(g, ops::transpose(sb.get("matmul"), -1, -2)), shape_a);
+             if (grads.needs(1)) grads[1] = ops::sum_to(ops::matmul(ops::transpose(sa.get("matmul"), -1, -2), g), shape_b);
+           });
+  }
+  return out;
+}
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  Tensor out = ops::linear(x, weight, bias);
+  if (autograd::any_requires_grad({&x, &weight, &bias})) {
+    record("LinearBackward", out, {&x, &weight, &bias},
+           [sx = SavedTensor(weight.requires_grad() ? x : Tensor()),
+            sw = SavedTensor(x.requires_grad() ? weight : Tensor())](const Tensor& g, Grads& grads) {
+             const std::int64_t out_features = g.shape().back();
+             // Rows of x and g as matrices: dW = g^T @ x, db = column sums of g, dx = g @ W.
+             const Tensor g2 = ops::reshape(g, {-1, out_features});
+             if (grads.needs(0)) grads[0] = ops::matmul(g, sw.get("linear"));
+             if (grads.needs(1)) {
+               const Tensor& input = sx.get("linear");
+               const Tensor x2 = ops::reshape(input, {-1, input.shape().back()});
+               grads[1] = ops::matmul(ops::transpose(g2, 0, 1), x2);
+             }
+             if (grads.needs(2)) grads[2] = ops::reduce(kernels::ReduceOp::Sum, g2, 1u, false, "linear");
+           });
+  }
+  return out;
+}
+
+Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  if (reduction == Reduction::None) {
+    EMBER_CHECK(input.defined() && target.defined() && input.shape() == target.shape(),
+                "mse_loss: input shape ", input.shape(), " and target shape ", target.shape(),
+                " differ; they must be equal");
+    const Tensor diff = input - target;
+    return diff * diff;
+  }
+  Tensor out = ops::mse_sum(input, target);
+  const double n = static_cast<double>(input.numel());
+  if (reduction == Reduction::Mean) out = ops::binary_scalar(kernels::BinaryOp::Div, out, n, false, "mse_loss");
+  if (autograd::any_requires_grad({&input, &target})) {
+    // d/dinput sum((a - b)^2) = 2 (a - b); the mean divides by n.
+    const double scale = reduction == Reduction::Mean ? 2.0 / n : 2.0;
+    record("MseLossBackward", out, {&input, &target},
+           [sa = SavedTensor(input), sb = SavedTensor(target), scale](const Tensor& g, Grads& grads) {
+             const Tensor grad_input = ops::mse_backward(g, sa.get("mse_loss"), sb.get("mse_loss"), scale);
+             if (grads.needs(0)) grads[0] = grad_input;
+             if (grads.needs(1)) grads[1] = ops::unary(kernels::UnaryOp::Neg, grad_input);
+           });
+  }
+  return out;
+}
+
+}  // namespace ember

@@ -1,0 +1,42 @@
+// record(): attaches a backward to an op's output when any input needs a gradient. Every
+// differentiable op is its forward (a core op) followed by one record() call with its backward:
+//
+//   Tensor out = ops::binary(BinaryOp::Mul, a, b, "mul");
+//   record("MulBackward", out, {a, b}, [a = SavedTensor(a), ...](const Tensor& g, Grads& grads) {...});
+#pragma once
+
+#include <initializer_list>
+
+#include "ember/autograd/node.h"
+#include "ember/core/grad_mode.h"
+
+namespace ember::autograd {
+
+// True when grad mode is on and any input requires grad: the test ops make before saving anything.
+inline bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
+  if (!GradMode::is_enabled()) return false;
+  for (const Tensor* t : inputs) {
+    if (t->defined() && t->requires_grad()) return true;
+  }
+  return false;
+}
+
+template <typename Backward>
+void record(const char* name, Tensor& output, std::initializer_list<const Tensor*> inputs,
+            Backward&& backward) {
+  auto node = std::make_shared<FunctionNode<std::decay_t<Backward>>>(name, std::forward<Backward>(backward));
+  int i = 0;
+  for (const Tensor* input : inputs) {
+    if (input->defined()) {
+      const TensorImpl& impl = input->impl();
+      if (impl.grad_fn) node->edges[static_cast<std::size_t>(i)].node = impl.grad_fn;
+      else if (impl.requires_grad) node->edges[static_cast<std::size_t>(i)].leaf = input->impl_ptr();
+    }
+    ++i;
+  }
+  node->num_inputs = i;
+  node->output_shape = output.shape();
+  output.impl().grad_fn = std::move(node);
+}
+
+}  // namespace ember::autograd

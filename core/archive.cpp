@@ -1,0 +1,158 @@
+#include "ember/core/archive.h"
+
+#include <bit>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "ember/core/ops.h"
+
+namespace ember {
+
+namespace {
+
+static_assert(std::endian::native == std::endian::little, "archives assume a little-endian host");
+constexpr char kMagic[8] = {'E', 'M', 'B', 'E', 'R', 'T', 'N', 'S'};
+
+std::uint64_t fnv1a(const char* data, std::size_t n) {
+  std::uint64_t h = 14695981039346656037ull;
+  for (std::size_t i = 0; i < n; ++i) {
+    h ^= static_cast<unsigned char>(data[i]);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+template <typename T> void put(std::string& out, T value) {
+  char bytes[sizeof(T)];
+  std::memcpy(bytes, &value, sizeof(T));
+  out.append(bytes, sizeof(T));
+}
+
+// Reads fields from the loaded bytes, failing with the file's name when it runs short.
+class Reader {
+ public:
+  Reader(const std::string& data, std::size_t end, const std::string& path)
+      : data_(data), end_(end), path_(path) {}
+  template <typename T> T get() {
+    T value;
+    std::memcpy(&value, take(sizeof(T)), sizeof(T));
+    return value;
+  }
+  const char* take(std::size_t n) {
+    EMBER_CHECK(n <= end_ - pos_, "load: '", path_, "' is truncated or malformed (needed ", n,
+                " more bytes at offset ", pos_, ")");
+    const char* p = data_.data() + pos_;
+    pos_ += n;
+    return p;
+  }
+  bool done() const { return pos_ == end_; }
+
+ private:
+  const std::string& data_;
+  std::size_t end_, pos_ = 0;
+  const std::string& path_;
+};
+
+// Writes all bytes to `path` through a temporary file, fsync and rename.
+void write_atomically(const std::string& bytes, const std::string& path) {
+  const std::string tmp = path + ".tmp." + std::to_string(::getpid());
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  EMBER_CHECK(fd >= 0, "save: cannot create '", tmp, "': ", std::strerror(errno));
+  std::size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const int err = errno;
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      EMBER_FAIL("save: writing '", tmp, "' failed: ", std::strerror(err));
+    }
+    written += static_cast<std::size_t>(n);
+  }
+  const bool synced = ::fsync(fd) == 0;
+  const bool closed = ::close(fd) == 0;
+  if (!synced || !closed || std::rename(tmp.c_str(), path.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp.c_str());
+    EMBER_FAIL("save: could not write '", path, "': ", std::strerror(err));
+  }
+}
+
+}  // namespace
+
+void save_tensors(const NamedTensors& tensors, const std::string& path) {
+  std::string out(kMagic, sizeof kMagic);
+  put<std::uint32_t>(out, kArchiveVersion);
+  put<std::uint32_t>(out, static_cast<std::uint32_t>(tensors.size()));
+  for (const auto& [name, t] : tensors) {
+    EMBER_CHECK(t.defined(), "save: tensor '", name, "' is undefined");
+    put<std::uint32_t>(out, static_cast<std::uint32_t>(name.size()));
+    out += name;
+    put<std::uint8_t>(out, t.dtype() == kFloat64 ? 1 : 0);
+    put<std::uint8_t>(out, static_cast<std::uint8_t>(t.dim()));
+    for (std::int64_t d : t.shape()) put<std::int64_t>(out, d);
+    const Tensor host = ops::contiguous(ops::to_device(t, Device::cpu()));
+    const std::uint64_t nbytes = static_cast<std::uint64_t>(host.numel()) * element_size(host.dtype());
+    put<std::uint64_t>(out, nbytes);
+    out.append(static_cast<const char*>(host.raw_data()), nbytes);
+  }
+  put<std::uint64_t>(out, fnv1a(out.data(), out.size()));
+  write_atomically(out, path);
+}
+
+NamedTensors load_tensors(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  EMBER_CHECK(in.good(), "load: cannot open '", path, "' (", std::strerror(errno), ")");
+  const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EMBER_CHECK(data.size() >= sizeof kMagic + 16 && std::memcmp(data.data(), kMagic, sizeof kMagic) == 0,
+              "load: '", path, "' is not an Ember tensor archive (bad magic or too short: ",
+              data.size(), " bytes)");
+  std::uint32_t version;
+  std::memcpy(&version, data.data() + sizeof kMagic, sizeof version);
+  EMBER_CHECK(version == kArchiveVersion, "load: '", path, "' has format version ", version,
+              ", this Ember reads version ", kArchiveVersion);
+  const std::size_t body = data.size() - sizeof(std::uint64_t);
+  std::uint64_t stored;
+  std::memcpy(&stored, data.data() + body, sizeof stored);
+  EMBER_CHECK(stored == fnv1a(data.data(), body), "load: '", path,
+              "' is corrupted (checksum mismatch) or truncated");
+
+  Reader r(data, body, path);
+  r.take(sizeof kMagic + sizeof version);
+  const auto count = r.get<std::uint32_t>();
+  NamedTensors out;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    const auto name_length = r.get<std::uint32_t>();
+    std::string name(r.take(name_length), name_length);
+    const auto dtype_code = r.get<std::uint8_t>();
+    const auto ndim = r.get<std::uint8_t>();
+    EMBER_CHECK(dtype_code <= 1 && ndim <= kMaxDims, "load: '", path, "': tensor '", name,
+                "' has an invalid dtype code or rank");
+    Shape shape;
+    for (int d = 0; d < ndim; ++d) {
+      const auto size = r.get<std::int64_t>();
+      EMBER_CHECK(size >= 0, "load: '", path, "': tensor '", name, "' has a negative size");
+      shape.push_back(size);
+    }
+    const DType dtype = dtype_code ? kFloat64 : kFloat32;
+    const auto nbytes = r.get<std::uint64_t>();
+    EMBER_CHECK(nbytes == static_cast<std::uint64_t>(shape.numel()) * element_size(dtype), "load: '",
+                path, "': tensor '", name, "' holds ", nbytes, " bytes, its shape ", shape, " needs ",
+                shape.numel() * static_cast<std::int64_t>(element_size(dtype)));
+    const char* bytes = r.take(nbytes);
+    Tensor t = empty(shape, dtype);
+    if (nbytes) std::memcpy(t.raw_data(), bytes, nbytes);
+    out.emplace_back(std::move(name), std::move(t));
+  }
+  EMBER_CHECK(r.done(), "load: '", path, "' has trailing bytes after its last tensor");
+  return out;
+}
+
+}  // namespace ember

@@ -1,0 +1,36 @@
+// ember::cuda: what a program asks of the CUDA runtime. Every function exists in every build; in a
+// build without CUDA, or on a machine without a GPU, is_available() is false, device_count() is 0
+// and the functions that need a device throw ember::Error saying so.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace ember::cuda {
+
+bool is_available();
+int device_count();
+// Blocks the host until every queued operation on every device is done.
+void synchronize();
+
+// Counts kept for tests and tuning: how often the host waited for a device (item, to_vector,
+// to(cpu), printing, synchronize), and how often the caching allocator called cudaMalloc.
+std::uint64_t host_sync_count();
+std::uint64_t device_malloc_count();
+
+struct MemoryStats {
+  std::size_t allocated_bytes = 0;       // in tensors now
+  std::size_t reserved_bytes = 0;        // held from the driver (allocated + cached)
+  std::size_t peak_allocated_bytes = 0;  // highest allocated_bytes since start or reset
+};
+MemoryStats memory_stats(int device = 0);
+void reset_peak_memory_stats(int device = 0);
+// Returns cached, unused blocks to the driver.
+void empty_cache();
+
+// Like torch.backends.cuda.matmul.allow_tf32: float32 matrix products may use TF32 tensor cores
+// (faster, ~1e-3 relative error). Off by default, as in PyTorch.
+void set_allow_tf32(bool allow);
+bool allow_tf32();
+
+}  // namespace ember::cuda

@@ -1,0 +1,64 @@
+// Ops that compute without recording anything for autograd: the layer autograd/ builds on.
+// Each op checks its inputs (throwing ember::Error naming the op, shapes, dtypes and devices),
+// allocates its result, and calls the backend table of the inputs' device.
+#pragma once
+
+#include "ember/core/tensor.h"
+#include "ember/kernels/backend.h"
+
+namespace ember::ops {
+
+using kernels::BinaryOp;
+using kernels::ReduceOp;
+using kernels::UnaryOp;
+
+// The kernel's view of a tensor.
+kernels::TensorRef ref(const Tensor& t);
+
+// Throws unless every tensor is defined and all share one dtype and one device.
+void check_same_dtype_device(const char* op, const Tensor& a, const Tensor& b);
+
+Tensor unary(UnaryOp op, const Tensor& x);
+// Element-wise with NumPy broadcasting; `name` is used in error messages.
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name);
+// a op scalar (or scalar op a when scalar_first).
+Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_first, const char* name);
+
+// Reduces over the dims whose bit is set in `dim_mask` (all dims when it covers every dim).
+Tensor reduce(ReduceOp op, const Tensor& x, unsigned dim_mask, bool keepdim, const char* name);
+// Sums `g` down to `shape` (the reverse of broadcasting `shape` up to g's shape).
+Tensor sum_to(const Tensor& g, const Shape& shape);
+
+// Matrix product with torch.matmul's rules for 1-D, 2-D and batched (>2-D, broadcast) operands.
+Tensor matmul(const Tensor& a, const Tensor& b);
+// x @ w^T + bias for x [..., in], w [out, in], bias [out] (bias may be undefined).
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias);
+
+// Sum of squared differences of two same-shaped tensors, as a 0-d tensor.
+Tensor mse_sum(const Tensor& a, const Tensor& b);
+// scale * grad * (a - b), grad broadcast to a's shape.
+Tensor mse_backward(const Tensor& grad, const Tensor& a, const Tensor& b, double scale);
+
+// Copies and conversions.
+Tensor contiguous(const Tensor& x);       // x itself when already contiguous
+Tensor clone(const Tensor& x);            // always a fresh contiguous copy
+Tensor to_dtype(const Tensor& x, DType dtype);
+Tensor to_device(const Tensor& x, Device device);
+// dst[...] = src, src broadcast to dst's shape, converting dtype; both on one device.
+void copy_into(const Tensor& dst, const Tensor& src);
+void fill(const Tensor& dst, double value);
+
+// Views: share x's storage.
+Tensor view(const Tensor& x, const Shape& shape, const char* name = "view");  // throws if impossible
+Tensor reshape(const Tensor& x, const Shape& shape);  // a view when possible, else a copy
+Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1);
+Tensor permute(const Tensor& x, const Shape& dims);
+Tensor expand(const Tensor& x, const Shape& shape);
+Tensor unsqueeze(const Tensor& x, std::int64_t dim);
+Tensor squeeze(const Tensor& x, std::int64_t dim);
+Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t end, std::int64_t step);
+Tensor select(const Tensor& x, std::int64_t dim, std::int64_t index);
+// Resolves a shape with at most one -1 against numel; throws naming `name` on mismatch.
+Shape infer_shape(const Shape& shape, std::int64_t numel, const Shape& from, const char* name);
+
+}  // namespace ember::ops

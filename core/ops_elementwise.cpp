@@ -1,0 +1,132 @@
+// Element-wise ops: checks, broadcasting and output allocation around the backend's kernels.
+#include "ember/core/ops.h"
+
+namespace ember::ops {
+
+kernels::TensorRef ref(const Tensor& t) {
+  const TensorImpl& impl = t.impl();
+  return {t.raw_data(), impl.dtype, impl.shape, impl.strides};
+}
+
+void check_same_dtype_device(const char* op, const Tensor& a, const Tensor& b) {
+  EMBER_CHECK(a.defined() && b.defined(), op, ": an operand is an undefined tensor");
+  EMBER_CHECK(a.device() == b.device(), op, ": operands are on different devices (", a.device(),
+              " and ", b.device(), "); move one with .to(device) first");
+  EMBER_CHECK(a.dtype() == b.dtype(), op, ": operands have different dtypes (", a.dtype(),
+              " and ", b.dtype(), "); convert one with .to(dtype) first");
+}
+
+namespace {
+// The ref of `t` broadcast to `shape`: leading dims added, size-1 dims given stride 0.
+kernels::TensorRef broadcast_ref(const Tensor& t, const Shape& shape) {
+  kernels::TensorRef r = ref(t);
+  if (r.sizes == shape) return r;
+  const int lead = shape.size() - r.sizes.size();
+  Strides strides = Shape::filled(shape.size(), 0);
+  for (int i = 0; i < r.sizes.size(); ++i) {
+    strides[lead + i] = r.sizes[i] == 1 ? 0 : r.strides[i];
+  }
+  r.sizes = shape;
+  r.strides = strides;
+  return r;
+}
+}  // namespace
+
+Tensor unary(UnaryOp op, const Tensor& x) {
+  Tensor out = empty(x.shape(), x.options());
+  if (x.numel() > 0) kernels::backend(x.device()).unary(x.device().index(), op, ref(out), ref(x));
+  return out;
+}
+
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
+  check_same_dtype_device(name, a, b);
+  const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
+  Tensor out = empty(shape, a.options());
+  if (out.numel() > 0) {
+    kernels::backend(a.device())
+        .binary(a.device().index(), op, ref(out), broadcast_ref(a, shape), broadcast_ref(b, shape));
+  }
+  return out;
+}
+
+Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_first, const char*) {
+  Tensor out = empty(a.shape(), a.options());
+  if (out.numel() > 0) {
+    kernels::backend(a.device())
+        .binary_scalar(a.device().index(), op, ref(out), ref(a), scalar, scalar_first);
+  }
+  return out;
+}
+
+Tensor mse_sum(const Tensor& a, const Tensor& b) {
+  check_same_dtype_device("mse_loss", a, b);
+  EMBER_CHECK(a.shape() == b.shape(), "mse_loss: input shape ", a.shape(),
+              " and target shape ", b.shape(), " differ; they must be equal");
+  Tensor out = empty({}, a.options());
+  kernels::backend(a.device()).mse_sum(a.device().index(), ref(out), ref(a), ref(b));
+  return out;
+}
+
+Tensor mse_backward(const Tensor& grad, const Tensor& a, const Tensor& b, double scale) {
+  check_same_dtype_device("mse_loss_backward", a, b);
+  check_same_dtype_device("mse_loss_backward", grad, a);
+  Tensor out = empty(a.shape(), a.options());
+  if (out.numel() > 0) {
+    kernels::backend(a.device())
+        .mse_backward(a.device().index(), ref(out), broadcast_ref(grad, a.shape()), ref(a), ref(b),
+                      scale);
+  }
+  return out;
+}
+
+void copy_into(const Tensor& dst, const Tensor& src) {
+  EMBER_CHECK(dst.device() == src.device(), "copy_: tensors are on different devices (",
+              dst.device(), " and ", src.device(), ")");
+  const Shape shape = broadcast_shapes(dst.shape(), src.shape(), "copy_");
+  EMBER_CHECK(shape == dst.shape(), "copy_: source of shape ", src.shape(),
+              " does not broadcast to the destination's shape ", dst.shape());
+  dst.impl().storage->bump_version();
+  if (dst.numel() > 0) {
+    kernels::backend(dst.device()).copy(dst.device().index(), ref(dst), broadcast_ref(src, shape));
+  }
+}
+
+void fill(const Tensor& dst, double value) {
+  dst.impl().storage->bump_version();
+  if (dst.numel() > 0) kernels::backend(dst.device()).fill(dst.device().index(), ref(dst), value);
+}
+
+Tensor contiguous(const Tensor& x) { return x.is_contiguous() ? x : clone(x); }
+
+Tensor clone(const Tensor& x) {
+  Tensor out = empty(x.shape(), x.options());
+  if (x.numel() > 0) kernels::backend(x.device()).copy(x.device().index(), ref(out), ref(x));
+  return out;
+}
+
+Tensor to_dtype(const Tensor& x, DType dtype) {
+  if (x.dtype() == dtype) return x;
+  Tensor out = empty(x.shape(), x.options().dtype(dtype));
+  if (x.numel() > 0) kernels::backend(x.device()).copy(x.device().index(), ref(out), ref(x));
+  return out;
+}
+
+Tensor to_device(const Tensor& x, Device device) {
+  if (x.device() == device) return x;
+  const Tensor src = contiguous(x);
+  Tensor out = empty(x.shape(), x.options().device(device));
+  const std::size_t bytes = static_cast<std::size_t>(x.numel()) * element_size(x.dtype());
+  if (bytes == 0) return out;
+  if (src.device().is_cpu()) {
+    kernels::backend(device).copy_from_host(out.raw_data(), src.raw_data(), bytes, device.index());
+  } else if (device.is_cpu()) {
+    kernels::backend(src.device())
+        .copy_to_host(out.raw_data(), src.raw_data(), bytes, src.device().index());
+  } else {
+    // Between two GPUs: through the host keeps the backend table small; peer copies can come later.
+    return to_device(to_device(src, Device::cpu()), device);
+  }
+  return out;
+}
+
+}  // namespace ember::ops

@@ -1,0 +1,129 @@
+// Matrix products: torch.matmul's shape rules, and linear (x @ w^T + bias), on the backend's GEMM.
+#include "ember/core/cuda.h"
+#include "ember/core/ops.h"
+
+namespace ember::ops {
+
+namespace {
+
+// A [batch..., rows, cols] tensor as the 3-D ref GEMM takes: the batch dims must collapse into one
+// stride (true for contiguous and for broadcast operands) and one of the matrix strides must be 1;
+// otherwise the operand is copied into a contiguous tensor first, which `keep` holds alive.
+kernels::TensorRef as_gemm_operand(const Tensor& t, Tensor& keep) {
+  auto collapsible = [](const Tensor& x) {
+    const int nb = x.dim() - 2;
+    for (int d = 0; d + 1 < nb; ++d) {
+      if (x.shape()[d] == 1 || x.shape()[d + 1] == 1) continue;
+      if (x.strides()[d] != x.strides()[d + 1] * x.shape()[d + 1]) return false;
+    }
+    const std::int64_t rs = x.strides()[x.dim() - 2], cs = x.strides()[x.dim() - 1];
+    return rs == 1 || cs == 1 || x.shape()[x.dim() - 1] == 1 || x.shape()[x.dim() - 2] == 1;
+  };
+  keep = collapsible(t) ? t : clone(t);
+  kernels::TensorRef r = ref(keep);
+  std::int64_t batch = 1, batch_stride = 0;
+  for (int d = 0; d < keep.dim() - 2; ++d) batch *= keep.shape()[d];
+  // The batch stride is that of the innermost batch dim of size > 1 (dims collapse onto it).
+  for (int d = keep.dim() - 3; d >= 0; --d) {
+    if (keep.shape()[d] != 1) {
+      batch_stride = keep.strides()[d];
+      break;
+    }
+  }
+  const int n = keep.dim();
+  std::int64_t rs = keep.strides()[n - 2], cs = keep.strides()[n - 1];
+  // Size-1 matrix dims may carry any stride; give them one BLAS accepts.
+  if (keep.shape()[n - 1] == 1) cs = 1;
+  else if (keep.shape()[n - 2] == 1 && cs != 1) rs = 1;
+  r.sizes = Shape{batch, keep.shape()[n - 2], keep.shape()[n - 1]};
+  r.strides = Shape{batch_stride, rs, cs};
+  return r;
+}
+
+void run_gemm(const Tensor& out, const kernels::TensorRef& a, const kernels::TensorRef& b,
+              double beta) {
+  kernels::GemmArgs args;
+  args.a = a;
+  args.b = b;
+  args.c = ref(out);
+  const std::int64_t m = a.sizes[1], n = b.sizes[2];
+  const std::int64_t batch = out.numel() / std::max<std::int64_t>(m * n, 1);
+  args.c.sizes = Shape{batch, m, n};
+  args.c.strides = Shape{m * n, n, 1};
+  args.beta = beta;
+  args.allow_tf32 = cuda::allow_tf32();
+  kernels::backend(out.device()).gemm(out.device().index(), args);
+}
+
+}  // namespace
+
+Tensor matmul(const Tensor& a, const Tensor& b) {
+  check_same_dtype_device("matmul", a, b);
+  EMBER_CHECK(a.dim() >= 1 && b.dim() >= 1, "matmul: both operands need at least 1 dim, got shapes ",
+              a.shape(), " and ", b.shape());
+  // 1-D operands become matrices and the added dim is removed from the result, as in torch.matmul.
+  if (a.dim() == 1 || b.dim() == 1) {
+    const Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
+    const Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
+    Tensor out = matmul(a2, b2);
+    if (b.dim() == 1) out = squeeze(out, -1);
+    if (a.dim() == 1) out = squeeze(out, out.dim() == 1 ? 0 : -2);
+    return out;
+  }
+  const std::int64_t m = a.shape()[a.dim() - 2], k = a.shape()[a.dim() - 1];
+  const std::int64_t k2 = b.shape()[b.dim() - 2], n = b.shape()[b.dim() - 1];
+  EMBER_CHECK(k == k2, "matmul: shapes ", a.shape(), " and ", b.shape(),
+              " cannot be multiplied (", m, "x", k, " and ", k2, "x", n, ")");
+  // Broadcast the batch dims.
+  Shape batch_a, batch_b;
+  for (int d = 0; d < a.dim() - 2; ++d) batch_a.push_back(a.shape()[d]);
+  for (int d = 0; d < b.dim() - 2; ++d) batch_b.push_back(b.shape()[d]);
+  Shape out_shape = broadcast_shapes(batch_a, batch_b, "matmul");
+  Shape shape_a = out_shape, shape_b = out_shape;
+  shape_a.push_back(m); shape_a.push_back(k);
+  shape_b.push_back(k); shape_b.push_back(n);
+  out_shape.push_back(m);
+  out_shape.push_back(n);
+  Tensor out = empty(out_shape, a.options());
+  if (out.numel() == 0) return out;
+  if (k == 0) {
+    fill(out, 0.0);
+    return out;
+  }
+  Tensor keep_a, keep_b;
+  run_gemm(out, as_gemm_operand(expand(a, shape_a), keep_a), as_gemm_operand(expand(b, shape_b), keep_b), 0.0);
+  return out;
+}
+
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
+  check_same_dtype_device("linear", x, w);
+  EMBER_CHECK(w.dim() == 2 && x.dim() >= 1 && x.shape().back() == w.shape()[1],
+              "linear: input of shape ", x.shape(), " does not match weight of shape ", w.shape(),
+              " (expected input [..., ", w.dim() == 2 ? w.shape()[1] : -1, "] and weight [out, in])");
+  const std::int64_t in = w.shape()[1], out_features = w.shape()[0];
+  Shape out_shape = x.shape();
+  out_shape[out_shape.size() - 1] = out_features;
+  Tensor out = empty(out_shape, x.options());
+  double beta = 0.0;
+  if (bias.defined()) {
+    check_same_dtype_device("linear", x, bias);
+    EMBER_CHECK(bias.dim() == 1 && bias.shape()[0] == out_features, "linear: bias of shape ",
+                bias.shape(), " does not match weight of shape ", w.shape(), " (expected [",
+                out_features, "])");
+    copy_into(out, bias);  // the bias, broadcast over rows; GEMM then adds x @ w^T onto it
+    beta = 1.0;
+  }
+  if (out.numel() == 0) return out;
+  if (in == 0) {
+    if (!bias.defined()) fill(out, 0.0);
+    return out;
+  }
+  const std::int64_t rows = x.numel() / in;
+  Tensor keep_x, keep_w;
+  const Tensor x2 = reshape(x, {1, rows, in});
+  const Tensor wt = unsqueeze(transpose(w, 0, 1), 0);  // [1, in, out]: a view, GEMM reads it transposed
+  run_gemm(out, as_gemm_operand(x2, keep_x), as_gemm_operand(wt, keep_w), beta);
+  return out;
+}
+
+}  // namespace ember::ops

@@ -1,0 +1,15 @@
+#include "ember/core/storage.h"
+
+#include "ember/kernels/backend.h"
+
+namespace ember {
+
+std::shared_ptr<Storage> Storage::allocate(std::size_t nbytes, Device device) {
+  const kernels::Backend& backend = kernels::backend(device);
+  void* data = backend.allocate(nbytes, device.index());
+  return std::make_shared<Storage>(PrivateTag{}, data, nbytes, device);
+}
+
+Storage::~Storage() { kernels::backend(device_).deallocate(data_, device_.index()); }
+
+}  // namespace ember

@@ -1,0 +1,156 @@
+// Tensor's data access, metadata and in-place writes.
+#include "ember/core/tensor.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "ember/core/grad_mode.h"
+#include "ember/core/ops.h"
+
+namespace ember {
+
+thread_local bool GradMode::enabled_ = true;
+
+std::int64_t Tensor::size(std::int64_t dim) const {
+  return shape()[wrap_dim(dim, this->dim(), "Tensor::size")];
+}
+
+std::int64_t Tensor::stride(std::int64_t dim) const {
+  return strides()[wrap_dim(dim, this->dim(), "Tensor::stride")];
+}
+
+bool Tensor::is_contiguous() const { return ops::ref(*this).is_contiguous(); }
+
+void* Tensor::raw_data() const {
+  const TensorImpl& t = impl();
+  return static_cast<char*>(t.storage->data()) +
+         t.offset * static_cast<std::int64_t>(element_size(t.dtype));
+}
+
+template <typename T> T* Tensor::data_ptr() const {
+  EMBER_CHECK(dtype() == dtype_of_v<T>, "Tensor::data_ptr: tensor has dtype ", dtype(),
+              " but ", dtype_of_v<T>, " was asked for");
+  EMBER_CHECK(device().is_cpu(), "Tensor::data_ptr: tensor is on ", device(),
+              "; move it to the CPU with .to(Device::cpu()) first");
+  return static_cast<T*>(raw_data());
+}
+template float* Tensor::data_ptr<float>() const;
+template double* Tensor::data_ptr<double>() const;
+
+template <typename T> std::vector<T> Tensor::to_vector() const {
+  // One conversion and one host copy, whatever the layout: make a contiguous tensor of dtype T
+  // on this device, then copy its bytes to the host.
+  Tensor src = ops::contiguous(ops::to_dtype(*this, dtype_of_v<T>));
+  std::vector<T> out(static_cast<std::size_t>(src.numel()));
+  if (!out.empty()) {
+    kernels::backend(src.device())
+        .copy_to_host(out.data(), src.raw_data(), out.size() * sizeof(T), src.device().index());
+  }
+  return out;
+}
+template std::vector<float> Tensor::to_vector<float>() const;
+template std::vector<double> Tensor::to_vector<double>() const;
+
+template <typename T> T Tensor::item() const {
+  EMBER_CHECK(numel() == 1, "Tensor::item: only a one-element tensor converts to a number, this "
+              "one has shape ", shape(), " (", numel(), " elements)");
+  return to_vector<T>()[0];
+}
+template float Tensor::item<float>() const;
+template double Tensor::item<double>() const;
+
+Tensor& Tensor::requires_grad_(bool value) {
+  EMBER_CHECK(is_leaf(), "Tensor::requires_grad_: only leaf tensors can change requires_grad; "
+              "use detach() to get a leaf from the output of an op");
+  impl().requires_grad = value;
+  return *this;
+}
+
+Tensor Tensor::grad() const { return Tensor(impl().grad); }
+
+void Tensor::set_grad(const Tensor& g) {
+  if (g.defined()) {
+    EMBER_CHECK(g.shape() == shape() && g.dtype() == dtype() && g.device() == device(),
+                "Tensor::set_grad: gradient of shape ", g.shape(), ", ", g.dtype(), " on ",
+                g.device(), " does not match the tensor's shape ", shape(), ", ", dtype(), " on ",
+                device());
+  }
+  impl().grad = g.impl_ptr();
+}
+
+Tensor Tensor::detach() const {
+  Tensor out = make_view(*this, shape(), strides(), storage_offset());
+  return out;
+}
+
+void Tensor::set_data(const Tensor& other) {
+  TensorImpl& self = impl();
+  const TensorImpl& src = other.impl();
+  self.storage = src.storage;
+  self.shape = src.shape;
+  self.strides = src.strides;
+  self.offset = src.offset;
+  self.dtype = src.dtype;
+  self.device = src.device;
+}
+
+namespace {
+void check_in_place(const Tensor& t, const char* op) {
+  EMBER_CHECK(!(GradMode::is_enabled() && t.requires_grad() && t.is_leaf()), op,
+              ": a leaf tensor that requires grad cannot be modified in place while grad mode is "
+              "on; wrap the update in ember::NoGradGuard (shape ", t.shape(), ")");
+}
+}  // namespace
+
+Tensor& Tensor::zero_() { return fill_(0.0); }
+
+Tensor& Tensor::fill_(double value) {
+  check_in_place(*this, "Tensor::fill_");
+  ops::fill(*this, value);
+  return *this;
+}
+
+Tensor& Tensor::copy_(const Tensor& src) {
+  check_in_place(*this, "Tensor::copy_");
+  EMBER_CHECK(src.defined(), "Tensor::copy_: source tensor is undefined");
+  const Tensor same_device = src.device() == device() ? src : ops::to_device(src, device());
+  ops::copy_into(*this, same_device);
+  return *this;
+}
+
+Tensor empty(const Shape& shape, TensorOptions options) {
+  auto impl = std::make_shared<TensorImpl>();
+  const std::int64_t n = shape.numel();
+  impl->storage = Storage::allocate(static_cast<std::size_t>(n) * element_size(options.dtype()),
+                                    options.device());
+  impl->shape = shape;
+  impl->strides = contiguous_strides(shape);
+  impl->dtype = options.dtype();
+  impl->device = options.device();
+  impl->requires_grad = options.requires_grad();
+  return Tensor(std::move(impl));
+}
+
+Tensor make_view(const Tensor& base, const Shape& shape, const Strides& strides, std::int64_t offset) {
+  auto impl = std::make_shared<TensorImpl>();
+  const TensorImpl& b = base.impl();
+  impl->storage = b.storage;
+  impl->shape = shape;
+  impl->strides = strides;
+  impl->offset = offset;
+  impl->dtype = b.dtype;
+  impl->device = b.device;
+  return Tensor(std::move(impl));
+}
+
+bool allclose(const Tensor& a, const Tensor& b, double rtol, double atol) {
+  if (a.shape() != b.shape()) return false;
+  const std::vector<double> va = a.to_vector<double>(), vb = b.to_vector<double>();
+  for (std::size_t i = 0; i < va.size(); ++i) {
+    if (va[i] == vb[i]) continue;  // also equal infinities
+    if (!(std::abs(va[i] - vb[i]) <= atol + rtol * std::abs(vb[i]))) return false;
+  }
+  return true;
+}
+
+}  // namespace ember

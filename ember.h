@@ -1,0 +1,21 @@
+// Ember: include this one header to use the whole library.
+#pragma once
+
+#include "ember/autograd/gradcheck.h"
+#include "ember/autograd/grad_mode.h"
+#include "ember/autograd/ops.h"
+#include "ember/core/archive.h"
+#include "ember/core/cuda.h"
+#include "ember/core/device.h"
+#include "ember/core/dtype.h"
+#include "ember/core/error.h"
+#include "ember/core/factories.h"
+#include "ember/core/tensor.h"
+#include "ember/nn/activation.h"
+#include "ember/nn/linear.h"
+#include "ember/nn/loss.h"
+#include "ember/nn/module.h"
+#include "ember/nn/sequential.h"
+#include "ember/nn/serialize.h"
+#include "ember/optim/adam.h"
+#include "ember/optim/sgd.h"

@@ -1,0 +1,110 @@
+// The primitive operations every backend implements, as a table of function pointers indexed by
+// device type. Core picks the table from a tensor's device; adding a device means filling one table.
+//
+// Contracts shared by all entries:
+//  - `device` is the device index (0 for the CPU).
+//  - Element-wise entries get `out` and inputs with the same number of dims; inputs are already
+//    broadcast to `out`'s sizes (stride 0 on broadcast dims). `out` does not overlap any input
+//    unless it is exactly the same view (in-place).
+//  - All refs of one call share a dtype, except `copy`, which converts.
+//  - Work may be asynchronous (CUDA): entries return once the work is queued in stream order.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+#include "ember/core/device.h"
+#include "ember/kernels/tensor_ref.h"
+
+namespace ember::kernels {
+
+enum class UnaryOp : std::uint8_t { Neg, Exp, Log, Sqrt, Relu, Tanh, Sigmoid, Abs, Sign };
+
+// Binary ops; the *Backward ops take (grad, saved) and give the input gradient of an activation:
+// ReluBackward: g * (x > 0); TanhBackward: g * (1 - y^2); SigmoidBackward: g * y * (1 - y).
+enum class BinaryOp : std::uint8_t {
+  Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Gt,
+  ReluBackward, TanhBackward, SigmoidBackward,
+};
+
+enum class ReduceOp : std::uint8_t { Sum, Max };
+
+// C[i] = alpha * A[i] @ B[i] + beta * C[i] for i in [0, batch). Each ref is 3-D [batch, rows, cols];
+// a batch stride may be 0 (operand shared by every batch). Within a matrix one of the two strides
+// of A and of B is 1 (core guarantees it), so a transposed view is a BLAS operation flag, not a
+// copy. C is contiguous per matrix. When beta is 0, C's old contents are ignored (may be NaN).
+struct GemmArgs {
+  TensorRef a, b, c;
+  double alpha = 1.0;
+  double beta = 0.0;
+  bool allow_tf32 = false;
+};
+
+// One Adam/AdamW update over every parameter, as torch.optim.Adam does it (non-fused, foreach
+// formulas). All refs are contiguous; lists have equal length; max_exp_avg_sq is empty unless amsgrad.
+struct AdamArgs {
+  double lr, beta1, beta2, eps, weight_decay;
+  bool amsgrad, decoupled_weight_decay, maximize;
+  std::int64_t step;  // the step number after this update (1 on the first update)
+  std::span<const TensorRef> params, grads, exp_avg, exp_avg_sq, max_exp_avg_sq;
+};
+
+// One SGD update as torch.optim.SGD does it. momentum_buffers is empty when momentum is 0; on the
+// first step (first_step) each buffer is set to the gradient, as PyTorch does.
+struct SgdArgs {
+  double lr, momentum, dampening, weight_decay;
+  bool nesterov, maximize, first_step;
+  std::span<const TensorRef> params, grads, momentum_buffers;
+};
+
+enum class RandomKind : std::uint8_t { Uniform, Normal };
+
+struct Backend {
+  // Number of devices of this type on this machine (1 for the CPU, 0 when no GPU is present).
+  int (*device_count)();
+  // Memory. allocate never returns null: it throws ember::Error when memory is exhausted.
+  void* (*allocate)(std::size_t bytes, int device);
+  void (*deallocate)(void* ptr, int device);
+  // Plain byte copies between this backend's memory and host memory.
+  void (*copy_to_host)(void* host_dst, const void* src, std::size_t bytes, int device);
+  void (*copy_from_host)(void* dst, const void* host_src, std::size_t bytes, int device);
+  // Waits until all work queued on the device is done (a no-op on the CPU).
+  void (*synchronize)(int device);
+
+  // Strided copy with dtype conversion; dst and src have the same sizes (src may broadcast).
+  void (*copy)(int device, const TensorRef& dst, const TensorRef& src);
+  void (*fill)(int device, const TensorRef& out, double value);
+  // Counter-based random numbers (Philox 4x32-10): element i of a contiguous `out` gets the
+  // value for counter offset + i under key seed, so CPU and CUDA draw identical numbers.
+  // Uniform: a + (b - a) * U[0, 1); Normal: a + b * N(0, 1).
+  void (*random)(int device, const TensorRef& out, RandomKind kind, std::uint64_t seed,
+                 std::uint64_t offset, double a, double b);
+
+  void (*unary)(int device, UnaryOp op, const TensorRef& out, const TensorRef& in);
+  void (*binary)(int device, BinaryOp op, const TensorRef& out, const TensorRef& a,
+                 const TensorRef& b);
+  // out = a op scalar, or scalar op a when scalar_first.
+  void (*binary_scalar)(int device, BinaryOp op, const TensorRef& out, const TensorRef& a,
+                        double scalar, bool scalar_first);
+  // out has in's number of dims, with size 1 on the reduced dims (keepdim layout).
+  void (*reduce)(int device, ReduceOp op, const TensorRef& out, const TensorRef& in);
+  void (*gemm)(int device, const GemmArgs& args);
+
+  // Fused mean-squared-error pieces. mse_sum: out (0-d) = sum((a - b)^2).
+  // mse_backward: out = scale * grad * (a - b), with grad broadcast to out.
+  void (*mse_sum)(int device, const TensorRef& out, const TensorRef& a, const TensorRef& b);
+  void (*mse_backward)(int device, const TensorRef& out, const TensorRef& grad, const TensorRef& a,
+                       const TensorRef& b, double scale);
+
+  void (*adam)(int device, const AdamArgs& args);
+  void (*sgd)(int device, const SgdArgs& args);
+};
+
+// The table for a device type. Throws ember::Error when that backend is not in this build or has
+// no device on this machine.
+const Backend& backend(Device device);
+// True when a table for `type` was compiled in.
+bool has_backend(DeviceType type);
+
+}  // namespace ember::kernels

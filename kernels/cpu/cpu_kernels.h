@@ -1,0 +1,44 @@
+// The CPU backend's entry points, one per Backend table slot; backend_cpu.cpp puts them in the table.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "ember/kernels/backend.h"
+
+namespace ember::kernels::cpu {
+
+// memory.cpp
+int device_count();
+void* allocate(std::size_t bytes, int device);
+void deallocate(void* ptr, int device);
+void copy_to_host(void* host_dst, const void* src, std::size_t bytes, int device);
+void copy_from_host(void* dst, const void* host_src, std::size_t bytes, int device);
+void synchronize(int device);
+
+// elementwise.cpp
+void copy(int device, const TensorRef& dst, const TensorRef& src);
+void fill(int device, const TensorRef& out, double value);
+void unary(int device, UnaryOp op, const TensorRef& out, const TensorRef& in);
+void binary(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, const TensorRef& b);
+void binary_scalar(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, double scalar,
+                   bool scalar_first);
+void mse_backward(int device, const TensorRef& out, const TensorRef& grad, const TensorRef& a,
+                  const TensorRef& b, double scale);
+
+// random.cpp
+void random(int device, const TensorRef& out, RandomKind kind, std::uint64_t seed,
+            std::uint64_t offset, double a, double b);
+
+// reduce.cpp
+void reduce(int device, ReduceOp op, const TensorRef& out, const TensorRef& in);
+void mse_sum(int device, const TensorRef& out, const TensorRef& a, const TensorRef& b);
+
+// gemm.cpp
+void gemm(int device, const GemmArgs& args);
+
+// optim.cpp
+void adam(int device, const AdamArgs& args);
+void sgd(int device, const SgdArgs& args);
+
+}  // namespace ember::kernels::cpu

@@ -1,0 +1,305 @@
+// Element-wise CPU kernels: unary and binary ops, tensor-scalar ops, strided copy with dtype
+// conversion, fill, and the fused MSE backward.
+//
+// Every kernel has the same shape: a per-run function (contiguous run through Eigen or a plain
+// loop, broadcast scalar hoisted, otherwise a strided loop), reached either directly when all
+// operands are contiguous or a broadcast scalar (no plan built: small tensors pay only a few
+// checks), or through the shared N-d plan in strided_loop.h.
+#include <algorithm>
+#include <cstring>
+#include <type_traits>
+
+#include <Eigen/Core>
+
+#include "ember/core/dtype.h"
+#include "ember/core/error.h"
+#include "ember/kernels/cpu/cpu_kernels.h"
+#include "ember/kernels/cpu/elementwise_ops.h"
+#include "ember/kernels/cpu/strided_loop.h"
+
+namespace ember::kernels::cpu {
+
+namespace {
+
+template <typename T> using Vec = Eigen::Array<T, Eigen::Dynamic, 1>;
+template <typename T> using VecMap = Eigen::Map<Vec<T>>;
+template <typename T> using ConstVecMap = Eigen::Map<const Vec<T>>;
+
+// An input operand: its first element and its layout, or no layout for a host scalar that every
+// element reads (binary_scalar's scalar).
+template <typename T> struct Operand {
+  const T* data;
+  const TensorRef* ref;  // null: broadcast scalar
+  bool contiguous() const { return ref != nullptr && ref->is_contiguous(); }
+  bool scalar() const { return ref == nullptr || is_broadcast_scalar(*ref); }
+  const std::int64_t* strides() const { return ref != nullptr ? ref->strides.data() : nullptr; }
+};
+
+// ---- Unary ----------------------------------------------------------------------------------
+
+template <typename Op, typename T>
+void unary_run(T* o, std::int64_t so, const T* a, std::int64_t sa, std::int64_t n) {
+  if (so == 1 && sa == 1) {
+    if constexpr (Op::kArray) {
+      VecMap<T>(o, n) = Op::arr(ConstVecMap<T>(a, n));
+    } else {
+      for (std::int64_t i = 0; i < n; ++i) o[i] = Op::f(a[i]);
+    }
+    return;
+  }
+  if (sa == 0) {  // broadcast input: one evaluation for the whole run
+    const T v = Op::f(*a);
+    for (std::int64_t i = 0; i < n; ++i) o[i * so] = v;
+    return;
+  }
+  for (std::int64_t i = 0; i < n; ++i) o[i * so] = Op::f(a[i * sa]);
+}
+
+template <typename Op, typename T>
+void unary_loop(const TensorRef& out, const TensorRef& in) {
+  T* o = out.ptr<T>();
+  const T* a = in.ptr<T>();
+  if (out.is_contiguous()) {
+    if (in.is_contiguous()) return unary_run<Op>(o, 1, a, 1, out.numel());
+    if (is_broadcast_scalar(in)) return unary_run<Op>(o, 1, a, 0, out.numel());
+  }
+  const auto plan = make_plan<2>(out.sizes, {out.strides.data(), in.strides.data()});
+  run_plan(plan, [&](const auto& off, const auto& st, std::int64_t n) {
+    unary_run<Op>(o + off[0], st[0], a + off[1], st[1], n);
+  });
+}
+
+// ---- Binary ---------------------------------------------------------------------------------
+
+template <typename Op, typename T>
+void binary_run(T* o, std::int64_t so, const T* a, std::int64_t sa, const T* b, std::int64_t sb,
+                std::int64_t n) {
+  if (so == 1) {
+    if (sa == 1 && sb == 1) {
+      if constexpr (Op::kArray) {
+        VecMap<T>(o, n) = Op::arr(ConstVecMap<T>(a, n), ConstVecMap<T>(b, n));
+      } else {
+        for (std::int64_t i = 0; i < n; ++i) o[i] = Op::f(a[i], b[i]);
+      }
+      return;
+    }
+    // One side broadcast along the run: read it once (it cannot alias out, which never has a
+    // stride-0 dim), so the loop is as tight as the contiguous one.
+    if (sa == 1 && sb == 0) {
+      const T bv = *b;
+      if constexpr (Op::kArray) {
+        VecMap<T>(o, n) = Op::arr(ConstVecMap<T>(a, n), Vec<T>::Constant(n, bv));
+      } else {
+        for (std::int64_t i = 0; i < n; ++i) o[i] = Op::f(a[i], bv);
+      }
+      return;
+    }
+    if (sa == 0 && sb == 1) {
+      const T av = *a;
+      if constexpr (Op::kArray) {
+        VecMap<T>(o, n) = Op::arr(Vec<T>::Constant(n, av), ConstVecMap<T>(b, n));
+      } else {
+        for (std::int64_t i = 0; i < n; ++i) o[i] = Op::f(av, b[i]);
+      }
+      return;
+    }
+  }
+  for (std::int64_t i = 0; i < n; ++i) o[i * so] = Op::f(a[i * sa], b[i * sb]);
+}
+
+template <typename Op, typename T>
+void binary_loop(const TensorRef& out, Operand<T> a, Operand<T> b) {
+  T* o = out.ptr<T>();
+  if (out.is_contiguous()) {
+    const bool ac = a.contiguous(), bc = b.contiguous();
+    if (ac && bc) return binary_run<Op>(o, 1, a.data, 1, b.data, 1, out.numel());
+    if (ac && b.scalar()) return binary_run<Op>(o, 1, a.data, 1, b.data, 0, out.numel());
+    if (bc && a.scalar()) return binary_run<Op>(o, 1, a.data, 0, b.data, 1, out.numel());
+  }
+  const auto plan = make_plan<3>(out.sizes, {out.strides.data(), a.strides(), b.strides()});
+  run_plan(plan, [&](const auto& off, const auto& st, std::int64_t n) {
+    binary_run<Op>(o + off[0], st[0], a.data + off[1], st[1], b.data + off[2], st[2], n);
+  });
+}
+
+template <typename T>
+void binary_dispatch(BinaryOp op, const TensorRef& out, Operand<T> a, Operand<T> b) {
+  switch (op) {
+    case BinaryOp::Add: return binary_loop<ops::Add>(out, a, b);
+    case BinaryOp::Sub: return binary_loop<ops::Sub>(out, a, b);
+    case BinaryOp::Mul: return binary_loop<ops::Mul>(out, a, b);
+    case BinaryOp::Div: return binary_loop<ops::Div>(out, a, b);
+    case BinaryOp::Pow: return binary_loop<ops::Pow>(out, a, b);
+    case BinaryOp::Maximum: return binary_loop<ops::Maximum>(out, a, b);
+    case BinaryOp::Minimum: return binary_loop<ops::Minimum>(out, a, b);
+    case BinaryOp::Eq: return binary_loop<ops::Eq>(out, a, b);
+    case BinaryOp::Gt: return binary_loop<ops::Gt>(out, a, b);
+    case BinaryOp::ReluBackward: return binary_loop<ops::ReluBackward>(out, a, b);
+    case BinaryOp::TanhBackward: return binary_loop<ops::TanhBackward>(out, a, b);
+    case BinaryOp::SigmoidBackward: return binary_loop<ops::SigmoidBackward>(out, a, b);
+  }
+  EMBER_FAIL("ember: cpu binary: unknown op ", static_cast<int>(op));
+}
+
+// ---- Copy and fill --------------------------------------------------------------------------
+
+template <typename To, typename From>
+void copy_run(To* o, std::int64_t so, const From* a, std::int64_t sa, std::int64_t n) {
+  if (so == 1 && sa == 1) {
+    if constexpr (std::is_same_v<To, From>) {
+      // memmove: an in-place copy (same view) is allowed and memcpy would be UB there.
+      std::memmove(o, a, static_cast<std::size_t>(n) * sizeof(To));
+    } else {
+      for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<To>(a[i]);
+    }
+    return;
+  }
+  if (sa == 0) {  // broadcast source: convert once
+    const To v = static_cast<To>(*a);
+    for (std::int64_t i = 0; i < n; ++i) o[i * so] = v;
+    return;
+  }
+  for (std::int64_t i = 0; i < n; ++i) o[i * so] = static_cast<To>(a[i * sa]);
+}
+
+template <typename To, typename From>
+void copy_loop(const TensorRef& dst, const TensorRef& src) {
+  To* o = dst.ptr<To>();
+  const From* a = src.ptr<From>();
+  if (dst.is_contiguous()) {
+    if (src.is_contiguous()) return copy_run(o, 1, a, 1, dst.numel());
+    if (is_broadcast_scalar(src)) return copy_run(o, 1, a, 0, dst.numel());
+  }
+  const auto plan = make_plan<2>(dst.sizes, {dst.strides.data(), src.strides.data()});
+  run_plan(plan, [&](const auto& off, const auto& st, std::int64_t n) {
+    copy_run(o + off[0], st[0], a + off[1], st[1], n);
+  });
+}
+
+template <typename T>
+void fill_loop(const TensorRef& out, T value) {
+  T* o = out.ptr<T>();
+  if (out.is_contiguous()) {
+    std::fill_n(o, out.numel(), value);
+    return;
+  }
+  const auto plan = make_plan<1>(out.sizes, {out.strides.data()});
+  run_plan(plan, [&](const auto& off, const auto& st, std::int64_t n) {
+    T* p = o + off[0];
+    const std::int64_t s = st[0];
+    for (std::int64_t i = 0; i < n; ++i) p[i * s] = value;
+  });
+}
+
+// ---- MSE backward ---------------------------------------------------------------------------
+
+// out = scale * (a - b) * grad: PyTorch's mse_loss_backward order of operations, with scale
+// rounded to the dtype as PyTorch rounds a Scalar.
+template <typename T>
+void mse_backward_run(T* o, std::int64_t so, const T* g, std::int64_t sg, const T* a,
+                      std::int64_t sa, const T* b, std::int64_t sb, std::int64_t n, T scale) {
+  if (so == 1 && sa == 1 && sg <= 1 && sb <= 1) {
+    // The usual case: a mean loss's 0-d grad broadcast (sg == 0), target contiguous or broadcast.
+    VecMap<T> out(o, n);
+    const ConstVecMap<T> av(a, n);
+    auto emit = [&](const auto& gv, const auto& bv) { out = scale * (av - bv) * gv; };
+    if (sg == 0 && sb == 0) return emit(Vec<T>::Constant(n, *g), Vec<T>::Constant(n, *b));
+    if (sg == 0) return emit(Vec<T>::Constant(n, *g), ConstVecMap<T>(b, n));
+    if (sb == 0) return emit(ConstVecMap<T>(g, n), Vec<T>::Constant(n, *b));
+    return emit(ConstVecMap<T>(g, n), ConstVecMap<T>(b, n));
+  }
+  for (std::int64_t i = 0; i < n; ++i) o[i * so] = scale * (a[i * sa] - b[i * sb]) * g[i * sg];
+}
+
+template <typename T>
+void mse_backward_loop(const TensorRef& out, const TensorRef& grad, const TensorRef& a,
+                       const TensorRef& b, T scale) {
+  T* o = out.ptr<T>();
+  const T* g = grad.ptr<T>();
+  const T* pa = a.ptr<T>();
+  const T* pb = b.ptr<T>();
+  if (out.is_contiguous() && a.is_contiguous()) {
+    const std::int64_t sg = grad.is_contiguous() ? 1 : is_broadcast_scalar(grad) ? 0 : -1;
+    const std::int64_t sb = b.is_contiguous() ? 1 : is_broadcast_scalar(b) ? 0 : -1;
+    if (sg >= 0 && sb >= 0) return mse_backward_run(o, 1, g, sg, pa, 1, pb, sb, out.numel(), scale);
+  }
+  const auto plan = make_plan<4>(
+      out.sizes, {out.strides.data(), grad.strides.data(), a.strides.data(), b.strides.data()});
+  run_plan(plan, [&](const auto& off, const auto& st, std::int64_t n) {
+    mse_backward_run(o + off[0], st[0], g + off[1], st[1], pa + off[2], st[2], pb + off[3], st[3],
+                     n, scale);
+  });
+}
+
+}  // namespace
+
+void unary(int /*device*/, UnaryOp op, const TensorRef& out, const TensorRef& in) {
+  dispatch_dtype(out.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    switch (op) {
+      case UnaryOp::Neg: return unary_loop<ops::Neg, T>(out, in);
+      case UnaryOp::Exp: return unary_loop<ops::Exp, T>(out, in);
+      case UnaryOp::Log: return unary_loop<ops::Log, T>(out, in);
+      case UnaryOp::Sqrt: return unary_loop<ops::Sqrt, T>(out, in);
+      case UnaryOp::Relu: return unary_loop<ops::Relu, T>(out, in);
+      case UnaryOp::Tanh: return unary_loop<ops::Tanh, T>(out, in);
+      case UnaryOp::Sigmoid: return unary_loop<ops::Sigmoid, T>(out, in);
+      case UnaryOp::Abs: return unary_loop<ops::Abs, T>(out, in);
+      case UnaryOp::Sign: return unary_loop<ops::Sign, T>(out, in);
+    }
+    EMBER_FAIL("ember: cpu unary: unknown op ", static_cast<int>(op));
+  });
+}
+
+void binary(int /*device*/, BinaryOp op, const TensorRef& out, const TensorRef& a,
+            const TensorRef& b) {
+  dispatch_dtype(out.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    binary_dispatch<T>(op, out, {a.ptr<T>(), &a}, {b.ptr<T>(), &b});
+  });
+}
+
+void binary_scalar(int /*device*/, BinaryOp op, const TensorRef& out, const TensorRef& a,
+                   double scalar, bool scalar_first) {
+  dispatch_dtype(out.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    // The scalar is rounded to the tensor's dtype first, as PyTorch does for a Python number
+    // combined with a float tensor.
+    const T s = static_cast<T>(scalar);
+    if (op == BinaryOp::Pow && !scalar_first) {
+      // PyTorch's pow(tensor, scalar) special cases, which are exact where pow is not.
+      if (s == T(2)) return unary_loop<ops::Square, T>(out, a);
+      if (s == T(3)) return unary_loop<ops::Cube, T>(out, a);
+      if (s == T(0.5)) return unary_loop<ops::Sqrt, T>(out, a);
+      if (s == T(-1)) return unary_loop<ops::Reciprocal, T>(out, a);
+    }
+    const Operand<T> tensor{a.ptr<T>(), &a}, value{&s, nullptr};
+    if (scalar_first) return binary_dispatch<T>(op, out, value, tensor);
+    return binary_dispatch<T>(op, out, tensor, value);
+  });
+}
+
+void copy(int /*device*/, const TensorRef& dst, const TensorRef& src) {
+  dispatch_dtype(dst.dtype, [&](auto to) {
+    dispatch_dtype(src.dtype, [&](auto from) {
+      copy_loop<decltype(to), decltype(from)>(dst, src);
+    });
+  });
+}
+
+void fill(int /*device*/, const TensorRef& out, double value) {
+  dispatch_dtype(out.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    fill_loop<T>(out, static_cast<T>(value));
+  });
+}
+
+void mse_backward(int /*device*/, const TensorRef& out, const TensorRef& grad, const TensorRef& a,
+                  const TensorRef& b, double scale) {
+  dispatch_dtype(out.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    mse_backward_loop<T>(out, grad, a, b, static_cast<T>(scale));
+  });
+}
+
+}  // namespace ember::kernels::cpu

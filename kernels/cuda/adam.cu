@@ -1,0 +1,154 @@
+// Fused Adam / AdamW: one launch updates every parameter of the list (multi_tensor.cuh), with the
+// formulas of torch.optim.Adam / AdamW (single-tensor, non-fused, non-capturable):
+//
+//   g = maximize ? -grad : grad
+//   weight decay:  AdamW (decoupled): p *= 1 - lr * wd;   Adam: g = g + wd * p
+//   m = lerp(m, g, 1 - beta1)              first moment (torch's lerp, see lerp() below)
+//   v = v * beta2 + (1 - beta2) * g * g    second moment
+//   step_size = lr / (1 - beta1^step),  bc2_sqrt = sqrt(1 - beta2^step)   bias corrections
+//   v_hat = amsgrad ? (v_max = max(v_max, v)) : v
+//   p = p - step_size * m / (sqrt(v_hat) / bc2_sqrt + eps)
+//
+// The scalars are computed in double on the host, as Python does, and rounded to the element type
+// in the kernel; all element math is in the element type, rounded after each operation (no FMA,
+// exact_math.cuh) so that the CPU and CUDA backends step identically. The gradient is only read.
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstdint>
+
+#include "ember/core/error.h"
+#include "ember/kernels/cuda/check.h"
+#include "ember/kernels/cuda/device.h"
+#include "ember/kernels/cuda/exact_math.cuh"
+#include "ember/kernels/cuda/launchers.h"
+#include "ember/kernels/cuda/multi_tensor.cuh"
+#include "ember/kernels/cuda/runtime.h"
+
+namespace ember::kernels::cuda_impl {
+
+namespace {
+
+enum AdamList { kParam, kGrad, kExpAvg, kExpAvgSq, kMaxExpAvgSq, kAdamDepth };
+
+struct AdamScalars {
+  double beta1_weight;   // 1 - beta1: the lerp weight
+  double beta2;
+  double one_minus_beta2;
+  double weight_decay;
+  double decay_factor;   // 1 - lr * weight_decay (decoupled)
+  double step_size;      // lr / (1 - beta1^step)
+  double bc2_sqrt;       // sqrt(1 - beta2^step)
+  double eps;
+  bool decoupled, amsgrad, maximize;
+};
+
+// torch.lerp: start + w * (end - start) for |w| < 0.5, else end - (end - start) * (1 - w); the
+// second form is exact at w = 1.
+template <typename T> __device__ __forceinline__ T lerp(T start, T end, T weight) {
+  using namespace exact;
+  return std::fabs(weight) < T(0.5) ? add(start, mul(weight, end - start)) : sub(end, mul(end - start, T(1) - weight));
+}
+
+template <typename T> __global__ void __launch_bounds__(kMultiTensorBlock) adam_kernel(TensorTable<kAdamDepth> table, AdamScalars s) {
+  const Chunk chunk = this_block_chunk(table);
+  T* param = static_cast<T*>(table.ptrs[kParam][chunk.tensor]);
+  const T* grad = static_cast<const T*>(table.ptrs[kGrad][chunk.tensor]);
+  T* exp_avg = static_cast<T*>(table.ptrs[kExpAvg][chunk.tensor]);
+  T* exp_avg_sq = static_cast<T*>(table.ptrs[kExpAvgSq][chunk.tensor]);
+  T* max_exp_avg_sq = static_cast<T*>(table.ptrs[kMaxExpAvgSq][chunk.tensor]);  // null unless amsgrad
+
+  const T beta1_weight = static_cast<T>(s.beta1_weight), beta2 = static_cast<T>(s.beta2);
+  const T one_minus_beta2 = static_cast<T>(s.one_minus_beta2), weight_decay = static_cast<T>(s.weight_decay);
+  const T decay_factor = static_cast<T>(s.decay_factor), step_size = static_cast<T>(s.step_size);
+  const T bc2_sqrt = static_cast<T>(s.bc2_sqrt), eps = static_cast<T>(s.eps);
+
+  using namespace exact;
+  for (std::int64_t i = chunk.begin + threadIdx.x; i < chunk.end; i += blockDim.x) {
+    T p = param[i];
+    T g = s.maximize ? -grad[i] : grad[i];
+    if (s.weight_decay != 0.0) {
+      if (s.decoupled) p = p * decay_factor;
+      else g = add(g, mul(weight_decay, p));  // g + wd * p
+    }
+    // First and second moments: m = lerp(m, g, 1 - beta1); v = v * beta2 + (1 - beta2) * g * g.
+    const T m = lerp(exp_avg[i], g, beta1_weight);
+    const T v = add(mul(exp_avg_sq[i], beta2), mul(mul(one_minus_beta2, g), g));
+    exp_avg[i] = m;
+    exp_avg_sq[i] = v;
+    // The second moment the step uses: AMSGrad keeps its running maximum (NaN propagates).
+    T v_hat = v;
+    if (s.amsgrad) {
+      const T previous = max_exp_avg_sq[i];
+      v_hat = (std::isnan(previous) || previous > v) ? previous : v;
+      max_exp_avg_sq[i] = v_hat;
+    }
+    // Bias-corrected step: p - step_size * m / (sqrt(v_hat) / bc2_sqrt + eps).
+    const T denom = add(std::sqrt(v_hat) / bc2_sqrt, eps);
+    param[i] = sub(p, mul(step_size, m) / denom);
+  }
+}
+
+void check_list(std::span<const TensorRef> list, std::size_t count, DType dtype, const char* name) {
+  EMBER_CHECK(list.size() == count, "ember (CUDA backend) adam: ", name, " has ", list.size(),
+              " tensors, params has ", count);
+  for (const TensorRef& t : list) {
+    EMBER_CHECK(t.dtype == dtype, "ember (CUDA backend) adam: ", name, " has dtype ", dtype_name(t.dtype),
+                ", params have ", dtype_name(dtype));
+    EMBER_CHECK(t.is_contiguous(), "ember (CUDA backend) adam: ", name, " must be contiguous");
+  }
+}
+
+}  // namespace
+
+void adam(int device, const AdamArgs& args) {
+  const std::size_t count = args.params.size();
+  if (count == 0) return;
+  const DType dtype = args.params[0].dtype;
+  check_list(args.params, count, dtype, "params");
+  check_list(args.grads, count, dtype, "grads");
+  check_list(args.exp_avg, count, dtype, "exp_avg");
+  check_list(args.exp_avg_sq, count, dtype, "exp_avg_sq");
+  if (args.amsgrad) check_list(args.max_exp_avg_sq, count, dtype, "max_exp_avg_sq");
+  for (std::size_t t = 0; t < count; ++t) {
+    const std::int64_t n = args.params[t].numel();
+    EMBER_CHECK(args.grads[t].numel() == n && args.exp_avg[t].numel() == n && args.exp_avg_sq[t].numel() == n &&
+                    (!args.amsgrad || args.max_exp_avg_sq[t].numel() == n),
+                "ember (CUDA backend) adam: parameter ", t, " and its gradient or state differ in size");
+  }
+  EMBER_CHECK(args.step >= 1, "ember (CUDA backend) adam: step must be >= 1, got ", args.step);
+
+  const double step = static_cast<double>(args.step);
+  const AdamScalars scalars{
+      .beta1_weight = 1.0 - args.beta1,
+      .beta2 = args.beta2,
+      .one_minus_beta2 = 1.0 - args.beta2,
+      .weight_decay = args.weight_decay,
+      .decay_factor = 1.0 - args.lr * args.weight_decay,
+      .step_size = args.lr / (1.0 - std::pow(args.beta1, step)),
+      .bc2_sqrt = std::sqrt(1.0 - std::pow(args.beta2, step)),
+      .eps = args.eps,
+      .decoupled = args.decoupled_weight_decay,
+      .amsgrad = args.amsgrad,
+      .maximize = args.maximize,
+  };
+
+  const DeviceGuard guard(device);
+  cudaStream_t stream = context(device).stream.get();
+  dispatch_dtype(dtype, [&](auto zero) {
+    using T = decltype(zero);
+    const auto launch = [&](const TensorTable<kAdamDepth>& table, unsigned blocks) {
+      adam_kernel<T><<<blocks, kMultiTensorBlock, 0, stream>>>(table, scalars);
+      EMBER_CUDA_CHECK_LAUNCH();
+    };
+    TensorTableBuilder<kAdamDepth> builder;
+    for (std::size_t t = 0; t < count; ++t) {
+      builder.add({args.params[t].data, args.grads[t].data, args.exp_avg[t].data, args.exp_avg_sq[t].data,
+                   args.amsgrad ? args.max_exp_avg_sq[t].data : nullptr},
+                  args.params[t].numel(), launch);
+    }
+    builder.flush(launch);
+  });
+}
+
+}  // namespace ember::kernels::cuda_impl

@@ -1,0 +1,260 @@
+// The caching device allocator (policy in caching_allocator.h). Bookkeeping per device:
+//  - segments: the cudaMalloc'd memory, owned (freed by DeviceMemory's deleter);
+//  - blocks: every block, free or allocated, by address; a segment is a doubly linked chain of
+//    blocks (prev/next) covering it exactly;
+//  - small_free / large_free: the free blocks ordered by (size, address), for best-fit lookup.
+// Invariant: two neighbouring blocks of a segment are never both free (frees merge).
+#include "ember/kernels/cuda/caching_allocator.h"
+
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <mutex>
+#include <set>
+#include <sstream>
+#include <string>
+#include <unordered_map>
+
+#include "ember/core/error.h"
+#include "ember/kernels/cuda/check.h"
+#include "ember/kernels/cuda/device.h"
+#include "ember/kernels/cuda/handles.h"
+
+namespace ember::kernels::cuda_impl {
+
+namespace {
+
+constexpr std::size_t kMinBlockSize = 512;           // granularity of every request
+constexpr std::size_t kSmallSize = 1 << 20;          // requests up to this use the small pool
+constexpr std::size_t kSmallSegment = 2 << 20;       // segment size of the small pool
+constexpr std::size_t kMinLargeAlloc = 10 << 20;     // large requests below this share a segment
+constexpr std::size_t kLargeSegment = 20 << 20;      // ... of this size
+constexpr std::size_t kLargeRounding = 2 << 20;      // larger requests get their own, rounded up
+constexpr std::size_t kMaxRequest = std::size_t{1} << 50;  // guards the rounding against overflow
+
+std::atomic<std::uint64_t> g_malloc_count{0};
+
+std::size_t round_up(std::size_t n, std::size_t multiple) { return (n + multiple - 1) / multiple * multiple; }
+
+std::size_t block_size_for(std::size_t bytes) { return std::max(kMinBlockSize, round_up(bytes, kMinBlockSize)); }
+
+std::size_t segment_size_for(std::size_t size) {
+  if (size <= kSmallSize) return kSmallSegment;
+  if (size < kMinLargeAlloc) return kLargeSegment;
+  return round_up(size, kLargeRounding);
+}
+
+std::string readable(std::size_t bytes) {  // "12.50 MiB", "3.00 GiB"
+  const bool gib = bytes >= (std::size_t{1} << 30);
+  std::ostringstream out;
+  out.precision(2);
+  out << std::fixed << static_cast<double>(bytes) / (gib ? 1073741824.0 : 1048576.0) << (gib ? " GiB" : " MiB");
+  return out.str();
+}
+
+}  // namespace
+
+struct CachingAllocator::Block {
+  std::byte* ptr = nullptr;
+  std::size_t size = 0;
+  bool small = false;      // which pool it belongs to (all blocks of a segment share it)
+  bool allocated = false;
+  bool counted = true;     // counts toward allocated_bytes while allocated
+  Block* prev = nullptr;   // neighbours within the segment (not owned)
+  Block* next = nullptr;
+};
+
+namespace {
+struct BySizeThenAddress {
+  template <typename B> bool operator()(const B* a, const B* b) const {
+    if (a->size != b->size) return a->size < b->size;
+    return std::less<const std::byte*>{}(a->ptr, b->ptr);
+  }
+};
+}  // namespace
+
+struct CachingAllocator::DeviceState {
+  mutable std::mutex mutex;
+  // Declared first so it is destroyed last: blocks point into segments, never the other way.
+  std::unordered_map<const void*, DeviceMemory> segments;
+  std::unordered_map<const void*, std::unique_ptr<Block>> blocks;
+  std::set<Block*, BySizeThenAddress> small_free;
+  std::set<Block*, BySizeThenAddress> large_free;
+  std::size_t allocated = 0, reserved = 0, peak = 0;
+
+  std::set<Block*, BySizeThenAddress>& pool(const Block& b) { return b.small ? small_free : large_free; }
+};
+
+CachingAllocator::CachingAllocator(int device_count) {
+  for (int d = 0; d < device_count; ++d) devices_.push_back(std::make_unique<DeviceState>());
+}
+
+CachingAllocator::~CachingAllocator() = default;  // DeviceMemory's deleter frees each segment
+
+CachingAllocator::DeviceState& CachingAllocator::state(int device) const {
+  EMBER_CHECK(device >= 0 && device < static_cast<int>(devices_.size()), "ember: CUDA device ", device,
+              " does not exist: this machine has ", devices_.size(), " CUDA device(s)");
+  return *devices_[static_cast<std::size_t>(device)];
+}
+
+namespace {
+
+// Returns every whole free segment of `s` to the driver. Caller holds s.mutex and has made the
+// device current. Synchronizes first: a cached block may still be read by queued kernels.
+template <typename State> void release_cached(State& s) {
+  EMBER_CUDA_CHECK(cudaDeviceSynchronize());
+  for (auto* pool : {&s.small_free, &s.large_free}) {
+    for (auto it = pool->begin(); it != pool->end();) {
+      auto* block = *it;
+      if (block->prev != nullptr || block->next != nullptr) {  // part of a segment still in use
+        ++it;
+        continue;
+      }
+      const void* base = block->ptr;
+      s.reserved -= block->size;
+      it = pool->erase(it);
+      s.blocks.erase(base);
+      // Bookkeeping first, then the checked free: if cudaFree fails the memory leaks instead of
+      // staying in a pool as a dangling block.
+      auto node = s.segments.extract(base);
+      EMBER_CUDA_CHECK(cudaFree(node.mapped().release()));
+    }
+  }
+}
+
+}  // namespace
+
+void* CachingAllocator::allocate(std::size_t bytes, int device, bool counted) {
+  EMBER_CHECK(bytes <= kMaxRequest, "ember: CUDA allocation of ", bytes, " bytes is too large");
+  DeviceState& s = state(device);
+  const std::size_t size = block_size_for(bytes);
+  const bool small = size <= kSmallSize;
+
+  std::lock_guard lock(s.mutex);
+  auto& pool = small ? s.small_free : s.large_free;
+
+  // Best fit: the first free block, in (size, address) order, at least `size` bytes long.
+  Block probe;
+  probe.size = size;
+  Block* block = nullptr;
+  if (auto it = pool.lower_bound(&probe); it != pool.end()) {
+    block = *it;
+    pool.erase(it);
+  } else {
+    // A new segment from the driver.
+    const std::size_t segment = segment_size_for(size);
+    const DeviceGuard guard(device);
+    void* ptr = nullptr;
+    cudaError_t status = cudaMalloc(&ptr, segment);
+    if (status == cudaErrorMemoryAllocation) {
+      (void)cudaGetLastError();  // clear it, free what the cache holds and try once more
+      release_cached(s);
+      status = cudaMalloc(&ptr, segment);
+    }
+    if (status == cudaErrorMemoryAllocation) {
+      (void)cudaGetLastError();
+      std::size_t free_bytes = 0, total_bytes = 0;
+      if (cudaMemGetInfo(&free_bytes, &total_bytes) != cudaSuccess) (void)cudaGetLastError();
+      EMBER_FAIL("ember: CUDA out of memory on cuda:", device, ": tried to allocate ", readable(bytes),
+                 " (", bytes, " bytes, as a segment of ", readable(segment), "); Ember has ", readable(s.allocated),
+                 " allocated and ", readable(s.reserved), " reserved on this device, which has ", readable(free_bytes),
+                 " free of ", readable(total_bytes), ". Free tensors or call ember::cuda::empty_cache().");
+    }
+    check_status(status, "cudaMalloc", __FILE__, __LINE__);
+    g_malloc_count.fetch_add(1, std::memory_order_relaxed);
+    s.segments.emplace(ptr, DeviceMemory(ptr));
+    s.reserved += segment;
+
+    auto owned = std::make_unique<Block>();
+    owned->ptr = static_cast<std::byte*>(ptr);
+    owned->size = segment;
+    owned->small = small;
+    block = owned.get();
+    s.blocks.emplace(ptr, std::move(owned));
+  }
+
+  // Split off the tail when it is big enough to serve another request of this pool.
+  const std::size_t rest = block->size - size;
+  if (small ? rest >= kMinBlockSize : rest > kSmallSize) {
+    auto tail = std::make_unique<Block>();
+    tail->ptr = block->ptr + size;
+    tail->size = rest;
+    tail->small = block->small;
+    tail->prev = block;
+    tail->next = block->next;
+    if (block->next != nullptr) block->next->prev = tail.get();
+    block->next = tail.get();
+    block->size = size;
+    pool.insert(tail.get());
+    s.blocks.emplace(tail->ptr, std::move(tail));
+  }
+
+  block->allocated = true;
+  block->counted = counted;
+  if (counted) {
+    s.allocated += block->size;
+    s.peak = std::max(s.peak, s.allocated);
+  }
+  return block->ptr;
+}
+
+void CachingAllocator::deallocate(void* ptr, int device) noexcept {
+  if (ptr == nullptr || device < 0 || device >= static_cast<int>(devices_.size())) return;
+  DeviceState& s = *devices_[static_cast<std::size_t>(device)];
+  std::lock_guard lock(s.mutex);
+  const auto found = s.blocks.find(ptr);
+  if (found == s.blocks.end() || !found->second->allocated) return;
+  Block* block = found->second.get();
+  block->allocated = false;
+  if (block->counted) s.allocated -= block->size;
+
+  auto& pool = s.pool(*block);
+  // Merge with a free previous block: it absorbs this one.
+  if (Block* prev = block->prev; prev != nullptr && !prev->allocated) {
+    pool.erase(prev);  // before its size (the ordering key) changes
+    prev->size += block->size;
+    prev->next = block->next;
+    if (block->next != nullptr) block->next->prev = prev;
+    const void* key = block->ptr;
+    s.blocks.erase(key);  // destroys *block
+    block = prev;
+  }
+  // Merge with a free next block: this one absorbs it.
+  if (Block* next = block->next; next != nullptr && !next->allocated) {
+    pool.erase(next);
+    block->size += next->size;
+    block->next = next->next;
+    if (next->next != nullptr) next->next->prev = block;
+    const void* key = next->ptr;
+    s.blocks.erase(key);  // destroys *next
+  }
+  pool.insert(block);
+}
+
+void CachingAllocator::empty_cache() {
+  for (std::size_t d = 0; d < devices_.size(); ++d) {
+    DeviceState& s = *devices_[d];
+    std::lock_guard lock(s.mutex);
+    if (s.small_free.empty() && s.large_free.empty()) continue;
+    const DeviceGuard guard(static_cast<int>(d));
+    release_cached(s);
+  }
+}
+
+ember::cuda::MemoryStats CachingAllocator::stats(int device) const {
+  const DeviceState& s = state(device);
+  std::lock_guard lock(s.mutex);
+  return {s.allocated, s.reserved, s.peak};
+}
+
+void CachingAllocator::reset_peak(int device) {
+  DeviceState& s = state(device);
+  std::lock_guard lock(s.mutex);
+  s.peak = s.allocated;
+}
+
+std::uint64_t CachingAllocator::malloc_count() noexcept {
+  return g_malloc_count.load(std::memory_order_relaxed);
+}
+
+}  // namespace ember::kernels::cuda_impl

@@ -1,0 +1,33 @@
+// Which CUDA devices exist, and switching the calling thread's current device for a scope.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include "ember/kernels/cuda/check.h"
+
+namespace ember::kernels::cuda_impl {
+
+// Number of CUDA devices, queried once and cached. Never throws: no driver, no device or any
+// other cudaGetDeviceCount error means 0, so a CPU-only machine can still ask.
+int device_count() noexcept;
+
+// Makes `device` current for the enclosing scope and restores the previous one on exit.
+// CUDA calls (kernel launches, cudaMalloc, stream and handle creation) act on the current device.
+class DeviceGuard {
+ public:
+  explicit DeviceGuard(int device) : device_(device) {
+    EMBER_CUDA_CHECK(cudaGetDevice(&previous_));
+    if (previous_ != device_) EMBER_CUDA_CHECK(cudaSetDevice(device_));
+  }
+  ~DeviceGuard() {
+    if (previous_ != device_) (void)cudaSetDevice(previous_);  // a destructor must not throw
+  }
+  DeviceGuard(const DeviceGuard&) = delete;
+  DeviceGuard& operator=(const DeviceGuard&) = delete;
+
+ private:
+  int device_;
+  int previous_ = 0;
+};
+
+}  // namespace ember::kernels::cuda_impl

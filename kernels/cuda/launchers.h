@@ -1,0 +1,38 @@
+// The CUDA backend's compute entries (host launchers), one group per source file. Each makes the
+// device current, queues its kernels on the device's stream and returns without waiting.
+// Contracts are those of kernels/backend.h.
+#pragma once
+
+#include <cstdint>
+
+#include "ember/kernels/backend.h"
+#include "ember/kernels/tensor_ref.h"
+
+namespace ember::kernels::cuda_impl {
+
+// elementwise.cu
+void copy(int device, const TensorRef& dst, const TensorRef& src);
+void fill(int device, const TensorRef& out, double value);
+void unary(int device, UnaryOp op, const TensorRef& out, const TensorRef& in);
+void binary(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, const TensorRef& b);
+void binary_scalar(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, double scalar,
+                   bool scalar_first);
+void mse_backward(int device, const TensorRef& out, const TensorRef& grad, const TensorRef& a,
+                  const TensorRef& b, double scale);
+
+// reduce.cu
+void reduce(int device, ReduceOp op, const TensorRef& out, const TensorRef& in);
+void mse_sum(int device, const TensorRef& out, const TensorRef& a, const TensorRef& b);
+
+// random.cu
+void random(int device, const TensorRef& out, RandomKind kind, std::uint64_t seed,
+            std::uint64_t offset, double a, double b);
+
+// gemm.cpp
+void gemm(int device, const GemmArgs& args);
+
+// adam.cu, sgd.cu
+void adam(int device, const AdamArgs& args);
+void sgd(int device, const SgdArgs& args);
+
+}  // namespace ember::kernels::cuda_impl

@@ -1,0 +1,128 @@
+// Process-wide CUDA state: device count, the allocator, and the per-device contexts.
+#include "ember/kernels/cuda/runtime.h"
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+
+#include "ember/core/error.h"
+#include "ember/kernels/cuda/check.h"
+#include "ember/kernels/cuda/device.h"
+
+namespace ember::kernels::cuda_impl {
+
+namespace {
+
+// cuBLAS workspace per device. NVIDIA recommends 32 MiB on Hopper. We provide it ourselves (from
+// the caching allocator) rather than letting cuBLAS cudaMalloc it lazily, so that a later CUDA
+// graph capture of a GEMM finds it already there.
+constexpr std::size_t kCublasWorkspaceBytes = std::size_t{32} << 20;
+
+std::atomic<std::uint64_t> g_host_syncs{0};
+std::atomic<bool> g_runtime_destroyed{false};  // constant-initialized, never destroyed
+
+std::unique_ptr<DeviceContext> create_context(int device, CachingAllocator& alloc) {
+  const DeviceGuard guard(device);
+  auto ctx = std::make_unique<DeviceContext>();
+  ctx->device = device;
+  EMBER_CUDA_CHECK(cudaDeviceGetAttribute(&ctx->sm_count, cudaDevAttrMultiProcessorCount, device));
+
+  // Non-blocking: no implicit synchronization with the legacy default stream (stream 0), which
+  // other libraries in the process may use.
+  cudaStream_t stream = nullptr;
+  EMBER_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  ctx->stream.reset(stream);
+
+  cublasHandle_t blas = nullptr;
+  EMBER_CUDA_CHECK(cublasCreate(&blas));
+  ctx->blas.reset(blas);
+  // cublasSetStream resets the workspace to cuBLAS's own pool, so the stream comes first.
+  EMBER_CUDA_CHECK(cublasSetStream(blas, stream));
+  ctx->blas_workspace = CachedBuffer(alloc, kCublasWorkspaceBytes, device, /*counted=*/false);
+  EMBER_CUDA_CHECK(cublasSetWorkspace(blas, ctx->blas_workspace.get(), kCublasWorkspaceBytes));
+
+  cublasLtHandle_t blas_lt = nullptr;
+  EMBER_CUDA_CHECK(cublasLtCreate(&blas_lt));
+  ctx->blas_lt.reset(blas_lt);
+  return ctx;
+}
+
+// One slot per device; `ready` publishes the context once built, so the common path is a single
+// atomic load (context() runs on every op).
+struct ContextSlot {
+  std::atomic<DeviceContext*> ready{nullptr};
+  std::unique_ptr<DeviceContext> owned;
+};
+
+struct Runtime {
+  // Declaration order is destruction order reversed: contexts give their cuBLAS workspaces back to
+  // the allocator, so the allocator must outlive them.
+  CachingAllocator allocator{device_count()};
+  std::mutex contexts_mutex;
+  std::unique_ptr<ContextSlot[]> contexts = std::make_unique<ContextSlot[]>(static_cast<std::size_t>(device_count()));
+
+  Runtime() = default;
+  Runtime(const Runtime&) = delete;
+  Runtime& operator=(const Runtime&) = delete;
+  // Runs before the members are destroyed: deallocations from here on are no-ops.
+  ~Runtime() { g_runtime_destroyed.store(true); }
+};
+
+Runtime& runtime() {
+  static Runtime instance;
+  return instance;
+}
+
+}  // namespace
+
+int device_count() noexcept {
+  static const int count = [] {
+    int n = 0;
+    if (cudaGetDeviceCount(&n) != cudaSuccess) {
+      (void)cudaGetLastError();  // no driver, no device, driver too old: no CUDA devices
+      n = 0;
+    }
+    return n;
+  }();
+  return count;
+}
+
+DeviceContext::~DeviceContext() { (void)cudaSetDevice(device); }
+
+DeviceContext& context(int device) {
+  const int count = device_count();
+  EMBER_CHECK(count > 0, "ember: no CUDA device is available on this machine");
+  EMBER_CHECK(device >= 0 && device < count, "ember: CUDA device ", device,
+              " does not exist: this machine has ", count, " CUDA device(s)");
+  Runtime& rt = runtime();
+  ContextSlot& slot = rt.contexts[static_cast<std::size_t>(device)];
+  if (DeviceContext* ctx = slot.ready.load(std::memory_order_acquire)) [[likely]] return *ctx;
+  std::lock_guard lock(rt.contexts_mutex);
+  if (!slot.owned) {
+    slot.owned = create_context(device, rt.allocator);
+    slot.ready.store(slot.owned.get(), std::memory_order_release);
+  }
+  return *slot.owned;
+}
+
+DeviceContext* existing_context(int device) {
+  if (device < 0 || device >= device_count()) return nullptr;
+  return runtime().contexts[static_cast<std::size_t>(device)].ready.load(std::memory_order_acquire);
+}
+
+CachingAllocator& allocator() { return runtime().allocator; }
+
+bool runtime_alive() noexcept { return !g_runtime_destroyed.load(); }
+
+void count_host_sync() noexcept { g_host_syncs.fetch_add(1, std::memory_order_relaxed); }
+std::uint64_t host_sync_count() noexcept { return g_host_syncs.load(std::memory_order_relaxed); }
+
+void synchronize_device(int device) {
+  if (DeviceContext* ctx = existing_context(device)) {
+    const DeviceGuard guard(device);
+    EMBER_CUDA_CHECK(cudaStreamSynchronize(ctx->stream.get()));
+  }
+  count_host_sync();
+}
+
+}  // namespace ember::kernels::cuda_impl

@@ -1,0 +1,50 @@
+// The CUDA backend's process-wide state: the caching allocator and, per device, a context created
+// on first use: one non-blocking stream that all of the device's work is queued on, cuBLAS and
+// cuBLASLt handles bound to it, pinned staging for host-to-device copies.
+//
+// Lifetime: everything is owned by one function-local static (runtime.cpp) and released at process
+// exit in dependency order (contexts, then the allocator). Tensors kept in static storage may be
+// destroyed after that; runtime_alive() lets their deallocation become a no-op (the driver reclaims
+// the memory at exit) instead of touching destroyed state.
+#pragma once
+
+#include <cstdint>
+
+#include "ember/kernels/cuda/caching_allocator.h"
+#include "ember/kernels/cuda/handles.h"
+#include "ember/kernels/cuda/pinned_staging.h"
+
+namespace ember::kernels::cuda_impl {
+
+struct DeviceContext {
+  // Members are destroyed bottom-up: staging (waits for its copies), cuBLAS handles, their
+  // workspace (back to the allocator), and the stream last.
+  int device = 0;
+  int sm_count = 0;  // streaming multiprocessors, for sizing grids
+  Stream stream;
+  CachedBuffer blas_workspace;
+  CublasHandle blas;
+  CublasLtHandle blas_lt;
+  PinnedStaging staging;
+
+  DeviceContext() = default;
+  DeviceContext(const DeviceContext&) = delete;
+  DeviceContext& operator=(const DeviceContext&) = delete;
+  ~DeviceContext();  // makes `device` current so the handles are released on their own device
+};
+
+// The context of `device`, created on first use. Throws ember::Error when there is no such device.
+DeviceContext& context(int device);
+// The context if it was already created, else null (to synchronize without creating one).
+DeviceContext* existing_context(int device);
+CachingAllocator& allocator();
+// False once the process-wide state has been destroyed at exit.
+bool runtime_alive() noexcept;
+
+// Host waits on the device: counted for ember::cuda::host_sync_count().
+void count_host_sync() noexcept;
+std::uint64_t host_sync_count() noexcept;
+// Waits for all work queued on the device's stream; counts as a host sync.
+void synchronize_device(int device);
+
+}  // namespace ember::kernels::cuda_impl

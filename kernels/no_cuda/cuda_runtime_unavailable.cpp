@@ -1,0 +1,28 @@
+// ember::cuda in a build without the CUDA backend: there are no devices, and the calls that need
+// one say how to get a build that has them.
+#include "ember/core/cuda.h"
+#include "ember/core/error.h"
+
+namespace ember::cuda {
+
+namespace {
+[[noreturn]] void no_cuda(const char* what) {
+  EMBER_FAIL("ember::cuda::", what,
+             ": this build of Ember has no CUDA backend (configure with a CUDA toolkit and "
+             "-DEMBER_CUDA=ON)");
+}
+bool g_allow_tf32 = false;
+}  // namespace
+
+bool is_available() { return false; }
+int device_count() { return 0; }
+void synchronize() {}
+std::uint64_t host_sync_count() { return 0; }
+std::uint64_t device_malloc_count() { return 0; }
+MemoryStats memory_stats(int) { no_cuda("memory_stats"); }
+void reset_peak_memory_stats(int) { no_cuda("reset_peak_memory_stats"); }
+void empty_cache() {}
+void set_allow_tf32(bool allow) { g_allow_tf32 = allow; }
+bool allow_tf32() { return g_allow_tf32; }
+
+}  // namespace ember::cuda

@@ -1,0 +1,11 @@
+#include "ember/nn/activation.h"
+
+#include "ember/autograd/ops.h"
+
+namespace ember::nn {
+
+Tensor ReLUImpl::forward(const Tensor& input) { return relu(input); }
+Tensor TanhImpl::forward(const Tensor& input) { return tanh(input); }
+Tensor SigmoidImpl::forward(const Tensor& input) { return sigmoid(input); }
+
+}  // namespace ember::nn

@@ -1,0 +1,56 @@
+// Adam and AdamW with torch.optim's exact update (see kernels/backend.h, AdamArgs): the same
+// initial weights and gradients give PyTorch's trajectory to float32 rounding.
+#pragma once
+
+#include <utility>
+
+#include "ember/optim/optimizer.h"
+
+namespace ember::optim {
+
+struct AdamOptions {
+  double lr = 1e-3;
+  std::pair<double, double> betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 0.0;
+  bool amsgrad = false;
+  bool maximize = false;
+};
+
+class Adam : public Optimizer {
+ public:
+  Adam(std::vector<Tensor> params, AdamOptions options = {});
+  void step() override;
+  NamedTensors state_dict() const override;
+  void load_state_dict(const NamedTensors& state) override;
+  AdamOptions& options() { return options_; }
+
+ protected:
+  Adam(std::vector<Tensor> params, AdamOptions options, bool decoupled_weight_decay);
+
+ private:
+  struct State {
+    std::int64_t step = 0;
+    Tensor exp_avg, exp_avg_sq, max_exp_avg_sq;
+  };
+  AdamOptions options_;
+  bool decoupled_;
+  std::vector<State> state_;
+};
+
+// AdamW: Adam with decoupled weight decay (param *= 1 - lr * weight_decay), default decay 1e-2.
+struct AdamWOptions {
+  double lr = 1e-3;
+  std::pair<double, double> betas = {0.9, 0.999};
+  double eps = 1e-8;
+  double weight_decay = 1e-2;
+  bool amsgrad = false;
+  bool maximize = false;
+};
+
+class AdamW : public Adam {
+ public:
+  AdamW(std::vector<Tensor> params, AdamWOptions options = {});
+};
+
+}  // namespace ember::optim

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Installs Ember's build dependencies on Debian/Ubuntu with apt-get, only those that are missing.
+# Safe to run again: when everything is present it does nothing (and needs no network or root).
+# Tools count as present when they are on PATH (e.g. a pip- or tarball-installed CMake >= 3.24);
+# libraries when their Debian package is installed.
+set -euo pipefail
+
+min_cmake=3.24
+tools=(cmake make g++)
+libraries=(libeigen3-dev catch2 libspdlog-dev)
+
+installed() { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }
+
+tool_ok() {
+  command -v "$1" >/dev/null 2>&1 || return 1
+  if [ "$1" = cmake ]; then
+    local v
+    v=$(cmake --version | head -n1 | awk '{print $3}')
+    [ "$(printf '%s\n%s\n' "$min_cmake" "$v" | sort -V | head -n1)" = "$min_cmake" ] || return 1
+  fi
+}
+
+if ! command -v dpkg >/dev/null 2>&1; then
+  echo "install_deps: not a Debian/Ubuntu system; please install: ${tools[*]} ${libraries[*]}" >&2
+  exit 0
+fi
+
+missing=()
+for t in "${tools[@]}"; do
+  tool_ok "$t" || installed "$t" || missing+=("$t")
+done
+for p in "${libraries[@]}"; do
+  installed "$p" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "install_deps: installing ${missing[*]}"
+sudo=()
+if [ "$(id -u)" -ne 0 ]; then
+  if ! command -v sudo >/dev/null 2>&1; then
+    echo "install_deps: need root (or sudo) to install: ${missing[*]}" >&2
+    exit 1
+  fi
+  sudo=(sudo)
+fi
+export DEBIAN_FRONTEND=noninteractive
+if ! { "${sudo[@]}" apt-get update -qq &&
+       "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; }; then
+  echo "install_deps: apt-get could not install: ${missing[*]}" >&2
+  exit 1
+fi

@@ -1,0 +1,167 @@
+// Autograd: gradcheck (finite differences in float64) for every differentiable op, broadcasting
+// included, plus accumulation, detach, NoGradGuard, retain_graph and in-place detection.
+#include <functional>
+
+#include "catch.h"
+#include <ember/ember.h>
+
+using namespace ember;
+using Catch::Matchers::ContainsSubstring;
+using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
+
+namespace {
+Tensor input(const Shape& shape, double low = -1.0, double high = 1.0) {
+  return uniform(shape, low, high, kFloat64).requires_grad_();
+}
+
+void check_gradients(const Fn& fn, const std::vector<Tensor>& inputs) {
+  const autograd::GradcheckResult r = autograd::gradcheck(fn, inputs);
+  INFO(r.message);
+  CHECK(r.ok);
+}
+}  // namespace
+
+TEST_CASE("gradcheck: element-wise arithmetic with broadcasting", "[autograd]") {
+  manual_seed(1);
+  const Tensor a = input({3, 4}), b = input({4}), c = input({3, 1});
+  const Tensor positive = input({3, 4}, 0.5, 2.0), positive_b = input({1, 4}, 0.5, 2.0);
+  check_gradients([](auto& x) { return x[0] + x[1]; }, {a, b});
+  check_gradients([](auto& x) { return x[0] - x[1]; }, {a, c});
+  check_gradients([](auto& x) { return x[0] * x[1]; }, {a, b});
+  check_gradients([](auto& x) { return x[0] / x[1]; }, {a, positive_b});
+  check_gradients([](auto& x) { return pow(x[0], x[1]); }, {positive, c});
+  check_gradients([](auto& x) { return pow(x[0], 3.0); }, {a});
+  check_gradients([](auto& x) { return pow(x[0], -1.5); }, {positive});
+  check_gradients([](auto& x) { return maximum(x[0], x[1]); }, {a, b});
+  check_gradients([](auto& x) { return minimum(x[0], x[1]); }, {a, c});
+  check_gradients([](auto& x) { return x[0] * x[0]; }, {a});  // one tensor used twice
+}
+
+TEST_CASE("gradcheck: scalar operands", "[autograd]") {
+  manual_seed(2);
+  const Tensor a = input({2, 3}, 0.5, 2.0);
+  check_gradients([](auto& x) { return x[0] + 2.0; }, {a});
+  check_gradients([](auto& x) { return 2.0 - x[0]; }, {a});
+  check_gradients([](auto& x) { return x[0] - 2.0; }, {a});
+  check_gradients([](auto& x) { return x[0] * 3.0; }, {a});
+  check_gradients([](auto& x) { return 3.0 * x[0]; }, {a});
+  check_gradients([](auto& x) { return x[0] / 4.0; }, {a});
+  check_gradients([](auto& x) { return 4.0 / x[0]; }, {a});
+  check_gradients([](auto& x) { return -x[0]; }, {a});
+}
+
+TEST_CASE("gradcheck: element-wise functions", "[autograd]") {
+  manual_seed(3);
+  const Tensor a = input({3, 5}, -2.0, 2.0), positive = input({3, 5}, 0.5, 3.0);
+  check_gradients([](auto& x) { return exp(x[0]); }, {a});
+  check_gradients([](auto& x) { return log(x[0]); }, {positive});
+  check_gradients([](auto& x) { return sqrt(x[0]); }, {positive});
+  check_gradients([](auto& x) { return abs(x[0]); }, {a});
+  check_gradients([](auto& x) { return relu(x[0]); }, {a});
+  check_gradients([](auto& x) { return tanh(x[0]); }, {a});
+  check_gradients([](auto& x) { return sigmoid(x[0]); }, {a});
+}
+
+TEST_CASE("gradcheck: reductions", "[autograd]") {
+  manual_seed(4);
+  const Tensor a = input({3, 4, 2});
+  check_gradients([](auto& x) { return x[0].sum(); }, {a});
+  check_gradients([](auto& x) { return x[0].sum(1); }, {a});
+  check_gradients([](auto& x) { return x[0].sum(-1, true); }, {a});
+  check_gradients([](auto& x) { return x[0].mean(); }, {a});
+  check_gradients([](auto& x) { return x[0].mean(0); }, {a});
+  check_gradients([](auto& x) { return x[0].max(); }, {a});
+  check_gradients([](auto& x) { return x[0].max(1); }, {a});
+  check_gradients([](auto& x) { return x[0].max(2, true); }, {a});
+}
+
+TEST_CASE("gradcheck: matmul in every shape combination, linear and mse_loss", "[autograd]") {
+  manual_seed(5);
+  check_gradients([](auto& x) { return matmul(x[0], x[1]); }, {input({3, 4}), input({4, 2})});
+  check_gradients([](auto& x) { return matmul(x[0], x[1]); }, {input({4}), input({4})});
+  check_gradients([](auto& x) { return matmul(x[0], x[1]); }, {input({4}), input({4, 2})});
+  check_gradients([](auto& x) { return matmul(x[0], x[1]); }, {input({3, 4}), input({4})});
+  check_gradients([](auto& x) { return matmul(x[0], x[1]); }, {input({2, 3, 4}), input({2, 4, 5})});
+  check_gradients([](auto& x) { return matmul(x[0], x[1]); }, {input({2, 3, 4}), input({4, 5})});
+  check_gradients([](auto& x) { return matmul(x[0], x[1]); }, {input({2, 1, 3, 4}), input({3, 4, 2})});
+  check_gradients([](auto& x) { return matmul(x[0].t(), x[1]); }, {input({4, 3}), input({4, 2})});
+  check_gradients([](auto& x) { return linear(x[0], x[1], x[2]); }, {input({5, 3}), input({2, 3}), input({2})});
+  check_gradients([](auto& x) { return linear(x[0], x[1]); }, {input({2, 5, 3}), input({2, 3})});
+  check_gradients([](auto& x) { return mse_loss(x[0], x[1]); }, {input({4, 3}), input({4, 3})});
+  check_gradients([](auto& x) { return mse_loss(x[0], x[1], Reduction::Sum); }, {input({4, 3}), input({4, 3})});
+  check_gradients([](auto& x) { return mse_loss(x[0], x[1], Reduction::None); }, {input({4, 3}), input({4, 3})});
+}
+
+TEST_CASE("gradcheck: views and copies", "[autograd]") {
+  manual_seed(6);
+  const Tensor a = input({2, 3, 4});
+  check_gradients([](auto& x) { return x[0].reshape({6, 4}) * 2.0; }, {a});
+  check_gradients([](auto& x) { return x[0].view({4, 6}); }, {a});
+  check_gradients([](auto& x) { return x[0].transpose(0, 2); }, {a});
+  check_gradients([](auto& x) { return x[0].permute({1, 2, 0}); }, {a});
+  check_gradients([](auto& x) { return x[0].unsqueeze(1).squeeze(1); }, {a});
+  check_gradients([](auto& x) { return x[0].slice(2, 1, 4, 2); }, {a});
+  check_gradients([](auto& x) { return x[0].select(1, -1); }, {a});
+  check_gradients([](auto& x) { return x[0][1]; }, {a});
+  check_gradients([](auto& x) { return x[0].transpose(1, 2).contiguous(); }, {a});
+  check_gradients([](auto& x) { return x[0].clone(); }, {a});
+  check_gradients([](auto& x) { return x[0].flatten(); }, {a});
+  check_gradients([](auto& x) { return x[0].sum(0, true).expand({3, 3, 4}); }, {a});
+}
+
+TEST_CASE("gradients cross dtype conversions back to the input's dtype", "[autograd]") {
+  Tensor x = tensor({1, 2}, {2}, kFloat64).requires_grad_();
+  (x.to(kFloat32) * 3.0).sum().backward();
+  CHECK(x.grad().dtype() == kFloat64);
+  CHECK(x.grad().to_vector<double>() == std::vector<double>{3, 3});
+}
+
+TEST_CASE("gradients accumulate across backward calls and flow through shared inputs", "[autograd]") {
+  Tensor w = tensor({1, 2, 3}).requires_grad_();
+  (w * 2.0).sum().backward();
+  CHECK(w.grad().to_vector<float>() == std::vector<float>{2, 2, 2});
+  (w * w).sum().backward();  // d/dw sum(w^2) = 2w, added to the previous 2
+  CHECK(w.grad().to_vector<float>() == std::vector<float>{4, 6, 8});
+  w.set_grad(Tensor());
+  const Tensor y = w * 3.0;
+  (y + y).sum().backward();  // y reaches the loss twice
+  CHECK(w.grad().to_vector<float>() == std::vector<float>{6, 6, 6});
+}
+
+TEST_CASE("backward with an explicit gradient for a non-scalar output", "[autograd]") {
+  Tensor x = tensor({1, 2}).requires_grad_();
+  (x * x).backward(tensor({1, 10}));
+  CHECK(x.grad().to_vector<float>() == std::vector<float>{2, 40});
+}
+
+TEST_CASE("detach and NoGradGuard cut the graph", "[autograd]") {
+  Tensor x = tensor({1, 2}).requires_grad_();
+  CHECK_FALSE(x.detach().requires_grad());
+  CHECK((x * 2.0).requires_grad());
+  {
+    NoGradGuard guard;
+    CHECK_FALSE((x * 2.0).requires_grad());
+  }
+  CHECK((x * 2.0).requires_grad());
+  const Tensor y = x.detach() * x;
+  y.sum().backward();
+  CHECK(x.grad().to_vector<float>() == std::vector<float>{1, 2});  // only the non-detached factor
+}
+
+TEST_CASE("a graph is freed after backward unless retain_graph", "[autograd]") {
+  Tensor x = tensor({1, 2}).requires_grad_();
+  const Tensor loss = (x.exp()).sum();
+  loss.backward(Tensor(), /*retain_graph=*/true);
+  loss.backward();
+  CHECK(x.grad().to_vector<double>()[0] == Approx(2 * std::exp(1.0)));
+  CHECK_THROWS_WITH(loss.backward(), ContainsSubstring("second time"));
+}
+
+TEST_CASE("modifying a tensor that backward needs is detected", "[autograd][errors]") {
+  Tensor x = tensor({1, 2}).requires_grad_();
+  Tensor y = x * 2.0;
+  const Tensor z = (y * y).sum();
+  y.fill_(0.0);
+  CHECK_THROWS_WITH(z.backward(), ContainsSubstring("modified in place"));
+  CHECK_THROWS_WITH(x.fill_(1.0), ContainsSubstring("leaf"));
+}

@@ -1,0 +1,156 @@
+// Every op on CUDA against the CPU, forward and backward, on fresh random inputs: float64 to 1e-10,
+// float32 to 1e-5 relative, TF32 matrix products to 1e-3. Plus gradcheck on CUDA in float64.
+#include <functional>
+
+#include "catch.h"
+#include <ember/ember.h>
+
+using namespace ember;
+using Fn = std::function<Tensor(const std::vector<Tensor>&)>;
+
+namespace {
+
+struct Case {
+  const char* name;
+  std::vector<Shape> shapes;
+  Fn fn;
+  double low = -1.0, high = 1.0;
+};
+
+// Relative error max|a - b| / max(max|b|, 1e-30) over all elements.
+double rel_error(const Tensor& a, const Tensor& b) {
+  const auto va = a.to_vector<double>(), vb = b.to_vector<double>();
+  REQUIRE(va.size() == vb.size());
+  double diff = 0, scale = 1e-30;
+  for (std::size_t i = 0; i < va.size(); ++i) {
+    diff = std::max(diff, std::abs(va[i] - vb[i]));
+    scale = std::max(scale, std::abs(vb[i]));
+  }
+  return diff / scale;
+}
+
+// Runs fn on CPU and CUDA from the same inputs; compares outputs and every input's gradient.
+void compare(const Case& c, DType dtype, double tol) {
+  INFO(c.name << " in " << dtype);
+  std::vector<Tensor> cpu, gpu;
+  for (const Shape& s : c.shapes) {
+    const Tensor x = uniform(s, c.low, c.high, dtype);
+    cpu.push_back(x.clone().requires_grad_());
+    gpu.push_back(x.to(Device::cuda()).requires_grad_());
+  }
+  const Tensor out_cpu = c.fn(cpu), out_gpu = c.fn(gpu);
+  REQUIRE(out_gpu.device() == Device::cuda());
+  CHECK(rel_error(out_gpu, out_cpu) <= tol);
+  const Tensor seed = randn(out_cpu.shape(), dtype);
+  out_cpu.backward(seed);
+  out_gpu.backward(seed.to(Device::cuda()));
+  for (std::size_t i = 0; i < cpu.size(); ++i) {
+    INFO("gradient of input " << i);
+    REQUIRE(gpu[i].grad().defined());
+    CHECK(gpu[i].grad().device() == Device::cuda());
+    CHECK(rel_error(gpu[i].grad(), cpu[i].grad()) <= tol);
+  }
+}
+
+const std::vector<Case>& cases() {
+  static const std::vector<Case> all{
+      {"add broadcast", {{64, 33}, {33}}, [](auto& x) { return x[0] + x[1]; }},
+      {"sub broadcast", {{64, 1}, {7, 64, 5}}, [](auto& x) { return x[0] - x[1]; }},
+      {"mul", {{1000}, {1000}}, [](auto& x) { return x[0] * x[1]; }},
+      {"div", {{17, 9}, {9}}, [](auto& x) { return x[0] / x[1]; }, 0.5, 2.0},
+      {"pow tensor", {{50}, {50}}, [](auto& x) { return pow(x[0], x[1]); }, 0.5, 2.0},
+      {"pow scalar", {{50}}, [](auto& x) { return pow(x[0], 2.5); }, 0.5, 2.0},
+      {"maximum", {{40, 3}, {3}}, [](auto& x) { return maximum(x[0], x[1]); }},
+      {"minimum", {{40, 3}, {40, 1}}, [](auto& x) { return minimum(x[0], x[1]); }},
+      {"scalar ops", {{300}}, [](auto& x) { return (2.0 - x[0]) * 3.0 / 4.0 + 1.0 - 5.0 / (x[0] + 3.0); }},
+      {"neg exp", {{1025}}, [](auto& x) { return exp(-x[0]); }},
+      {"log sqrt", {{1025}}, [](auto& x) { return log(x[0]) + sqrt(x[0]); }, 0.1, 3.0},
+      {"abs", {{999}}, [](auto& x) { return abs(x[0]); }},
+      {"relu", {{4097}}, [](auto& x) { return relu(x[0]); }},
+      {"tanh", {{4097}}, [](auto& x) { return tanh(x[0]); }},
+      {"sigmoid", {{4097}}, [](auto& x) { return sigmoid(x[0]); }},
+      {"sum all", {{300, 301}}, [](auto& x) { return x[0].sum(); }},
+      {"sum dim 0", {{300, 301}}, [](auto& x) { return x[0].sum(0); }},
+      {"sum dim 1 keepdim", {{30, 31, 5}}, [](auto& x) { return x[0].sum(1, true); }},
+      {"mean", {{7, 100}}, [](auto& x) { return x[0].mean(-1) + x[0].mean(); }},
+      {"max", {{64, 65}}, [](auto& x) { return x[0].max(1) + x[0].max(); }},
+      {"matmul", {{65, 33}, {33, 17}}, [](auto& x) { return matmul(x[0], x[1]); }},
+      {"matmul transposed", {{33, 65}, {17, 33}}, [](auto& x) { return matmul(x[0].t(), x[1].t()); }},
+      {"matmul batched broadcast", {{3, 1, 20, 8}, {4, 8, 6}}, [](auto& x) { return matmul(x[0], x[1]); }},
+      {"matmul vector", {{40}, {40, 3}}, [](auto& x) { return matmul(x[0], x[1]); }},
+      {"linear", {{100, 10}, {2, 10}, {2}}, [](auto& x) { return linear(x[0], x[1], x[2]); }},
+      {"mse_loss", {{100, 2}, {100, 2}}, [](auto& x) { return mse_loss(x[0], x[1]); }},
+      {"mse_loss sum", {{100, 2}, {100, 2}}, [](auto& x) { return mse_loss(x[0], x[1], Reduction::Sum); }},
+      {"views", {{4, 6, 8}}, [](auto& x) {
+         return x[0].transpose(0, 2).slice(1, 1, 5, 2).select(0, 3).reshape({-1}) * 2.0 + x[0].permute({2, 1, 0})[1].flatten()[5];
+       }},
+      {"contiguous of strided", {{16, 9}}, [](auto& x) { return x[0].t().contiguous().unsqueeze(0).expand({3, 9, 16}); }},
+      {"dtype round trip", {{10}}, [](auto& x) { return x[0].to(kFloat64).to(kFloat32).to(x[0].dtype()) * 1.0; }},
+  };
+  return all;
+}
+
+}  // namespace
+
+TEST_CASE("every op on CUDA matches the CPU, forward and backward", "[cuda][ops]") {
+  manual_seed(123);
+  for (const Case& c : cases()) {
+    compare(c, kFloat64, 1e-10);
+    compare(c, kFloat32, 1e-5);
+  }
+}
+
+TEST_CASE("TF32 matrix products are within 1e-3 and off by default", "[cuda][ops]") {
+  REQUIRE_FALSE(cuda::allow_tf32());
+  manual_seed(5);
+  const Tensor a = randn({512, 256}), b = randn({256, 384});
+  const Tensor exact = matmul(a, b);
+  cuda::set_allow_tf32(true);
+  const Tensor fast = matmul(a.to(Device::cuda()), b.to(Device::cuda()));
+  cuda::set_allow_tf32(false);
+  const auto va = fast.to_vector<double>(), vb = exact.to_vector<double>();
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < va.size(); ++i) {
+    num += (va[i] - vb[i]) * (va[i] - vb[i]);
+    den += vb[i] * vb[i];
+  }
+  CHECK(std::sqrt(num / den) < 1e-3);
+}
+
+TEST_CASE("gradcheck passes on CUDA in float64", "[cuda][autograd]") {
+  manual_seed(77);
+  for (const Case& c : cases()) {
+    std::int64_t elements = 0;
+    for (const Shape& s : c.shapes) elements += s.numel();
+    if (elements > 2500) continue;  // finite differences cost two forwards per element
+    INFO(c.name);
+    std::vector<Tensor> inputs;
+    for (const Shape& s : c.shapes) {
+      inputs.push_back(uniform(s, c.low, c.high, TensorOptions(kFloat64).device(Device::cuda())).requires_grad_());
+    }
+    const auto r = autograd::gradcheck(c.fn, inputs);
+    INFO(r.message);
+    CHECK(r.ok);
+  }
+  const auto r = autograd::gradcheck([](auto& x) { return mse_loss(linear(x[0], x[1], x[2]).relu(), x[3]); },
+                                     {randn({6, 4}, kFloat64).to(Device::cuda()).requires_grad_(),
+                                      randn({3, 4}, kFloat64).to(Device::cuda()).requires_grad_(),
+                                      randn({3}, kFloat64).to(Device::cuda()).requires_grad_(),
+                                      randn({6, 3}, kFloat64).to(Device::cuda())});
+  INFO(r.message);
+  CHECK(r.ok);
+}
+
+TEST_CASE("random numbers are the same on CPU and CUDA", "[cuda]") {
+  manual_seed(9);
+  const Tensor cpu = randn({1000}, kFloat64);
+  manual_seed(9);
+  const Tensor gpu = randn({1000}, TensorOptions(kFloat64).device(Device::cuda()));
+  CHECK(rel_error(gpu, cpu) < 1e-12);
+}
+
+TEST_CASE("operands on different devices are refused with both devices named", "[cuda][errors]") {
+  const Tensor a = ones({2}), b = ones({2}).to(Device::cuda());
+  CHECK_THROWS_WITH(a + b, Catch::Matchers::ContainsSubstring("cpu") && Catch::Matchers::ContainsSubstring("cuda:0"));
+  CHECK_THROWS_WITH(ones({2}).to(Device::cuda(cuda::device_count())), Catch::Matchers::ContainsSubstring("does not exist"));
+}
