@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 
 namespace ember::cuda {
 
@@ -27,6 +28,10 @@ MemoryStats memory_stats(int device = 0);
 void reset_peak_memory_stats(int device = 0);
 // Returns cached, unused blocks to the driver.
 void empty_cache();
+
+// Runs fn and returns the milliseconds its work took on `device`'s stream, measured with CUDA
+// events recorded before and after it (waits for the end event).
+double time_ms(const std::function<void()>& fn, int device = 0);
 
 // Like torch.backends.cuda.matmul.allow_tf32: float32 matrix products may use TF32 tensor cores
 // (faster, ~1e-3 relative error). Off by default, as in PyTorch.

@@ -123,6 +123,9 @@ TEST_CASE("gradcheck passes on CUDA in float64", "[cuda][autograd]") {
     std::int64_t elements = 0;
     for (const Shape& s : c.shapes) elements += s.numel();
     if (elements > 2500) continue;  // finite differences cost two forwards per element
+    // A float32 round trip is not differentiable to finite-difference accuracy; its backward is
+    // compared with the CPU's above.
+    if (std::string(c.name) == "dtype round trip") continue;
     INFO(c.name);
     std::vector<Tensor> inputs;
     for (const Shape& s : c.shapes) {

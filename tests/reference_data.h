@@ -2,6 +2,7 @@
 // PyTorch): one tensor per line, "name ndim d0 .. dn v0 v1 ...".
 #pragma once
 
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <sstream>
@@ -12,7 +13,9 @@
 namespace ember::test {
 
 inline std::map<std::string, Tensor> load_reference(const std::string& file, DType dtype = kFloat32) {
-  const std::string path = std::string(EMBER_TEST_DATA_DIR) + "/" + file;
+  // EMBER_TEST_DATA_DIR in the environment wins over the build's path (for a build run elsewhere).
+  const char* dir = std::getenv("EMBER_TEST_DATA_DIR");
+  const std::string path = std::string(dir ? dir : EMBER_TEST_DATA_DIR) + "/" + file;
   std::ifstream in(path);
   EMBER_CHECK(in.good(), "reference data '", path, "' not found");
   std::map<std::string, Tensor> out;

@@ -1,4 +1,4 @@
-// The CPU backend's entry points, one per Backend table slot; backend_cpu.cpp puts them in the table.
+// The CPU backend's entry points, one per Backend slot; backend_cpu.cpp puts them in the table.
 #pragma once
 
 #include <cstddef>

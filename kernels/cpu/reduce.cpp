@@ -1,9 +1,11 @@
 // Reduction CPU kernels: sum and max over any set of dims (keepdim layout), and the fused MSE sum.
 //
-// Accuracy: sums accumulate in double for both dtypes, and long runs are summed pairwise (blocks
-// of kBlock elements with four accumulators each, halves combined recursively), so float32 sums
-// are effectively exact before the final rounding and float64 sums have O(log n) error growth,
-// like PyTorch's cascade sum. Max propagates NaN.
+// Accuracy: sums accumulate in double for both dtypes, so float32 sums are effectively exact
+// before the final rounding. A contiguous or strided run that one output reduces is also summed
+// pairwise (blocks of kBlock elements with four accumulators each, halves combined recursively),
+// which keeps float64 error growth O(log n) like PyTorch's cascade sum; when the reduced dim is
+// the outer one (column strategy below) each output's accumulator adds its elements in order.
+// Max propagates NaN.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -107,8 +109,12 @@ inline bool prefer_columns(std::int64_t kept_n, std::int64_t kept_stride, std::i
 template <typename R, typename T>
 void reduce_2d(T* o, std::int64_t so, const T* p, std::int64_t kept_n, std::int64_t ks,
                std::int64_t red_n, std::int64_t rs) {
-  if (prefer_columns(kept_n, ks, red_n, rs)) return reduce_columns<R>(o, so, p, ks, kept_n, red_n, rs);
-  for (std::int64_t j = 0; j < kept_n; ++j) o[j * so] = R::finish(reduce_run<R>(p + j * ks, rs, red_n));
+  if (prefer_columns(kept_n, ks, red_n, rs)) {
+    return reduce_columns<R>(o, so, p, ks, kept_n, red_n, rs);
+  }
+  for (std::int64_t j = 0; j < kept_n; ++j) {
+    o[j * so] = R::finish(reduce_run<R>(p + j * ks, rs, red_n));
+  }
 }
 
 template <typename R, typename T>

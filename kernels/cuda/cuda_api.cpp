@@ -2,6 +2,8 @@
 #include "ember/core/cuda.h"
 
 #include <atomic>
+#include <memory>
+#include <type_traits>
 
 #include "ember/core/error.h"
 #include "ember/kernels/cuda/caching_allocator.h"
@@ -42,6 +44,27 @@ void synchronize() {
 }
 
 std::uint64_t host_sync_count() { return impl::host_sync_count(); }
+
+double time_ms(const std::function<void()>& fn, int device) {
+  require_device("time_ms", device);
+  impl::DeviceContext& ctx = impl::context(device);
+  const impl::DeviceGuard guard(device);
+  // Two events owned here for the measurement; destroyed on every path.
+  auto make_event = [] {
+    cudaEvent_t e = nullptr;
+    EMBER_CUDA_CHECK(cudaEventCreate(&e));
+    return std::unique_ptr<std::remove_pointer_t<cudaEvent_t>, decltype(&cudaEventDestroy)>(e, &cudaEventDestroy);
+  };
+  const auto start = make_event(), stop = make_event();
+  EMBER_CUDA_CHECK(cudaEventRecord(start.get(), ctx.stream.get()));
+  fn();
+  EMBER_CUDA_CHECK(cudaEventRecord(stop.get(), ctx.stream.get()));
+  EMBER_CUDA_CHECK(cudaEventSynchronize(stop.get()));
+  impl::count_host_sync();
+  float ms = 0.0f;
+  EMBER_CUDA_CHECK(cudaEventElapsedTime(&ms, start.get(), stop.get()));
+  return ms;
+}
 
 std::uint64_t device_malloc_count() { return impl::CachingAllocator::malloc_count(); }
 

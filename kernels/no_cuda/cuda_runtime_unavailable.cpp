@@ -22,6 +22,7 @@ std::uint64_t device_malloc_count() { return 0; }
 MemoryStats memory_stats(int) { no_cuda("memory_stats"); }
 void reset_peak_memory_stats(int) { no_cuda("reset_peak_memory_stats"); }
 void empty_cache() {}
+double time_ms(const std::function<void()>&, int) { no_cuda("time_ms"); }
 void set_allow_tf32(bool allow) { g_allow_tf32 = allow; }
 bool allow_tf32() { return g_allow_tf32; }
 
