@@ -6,11 +6,10 @@ namespace ember {
 
 class GradMode {
  public:
-  static bool is_enabled() { return enabled_; }
-  static void set_enabled(bool enabled) { enabled_ = enabled; }
-
- private:
-  static thread_local bool enabled_;
+  // Out of line on purpose: a thread_local static member read from inline code trips GCC's
+  // UBSan null check (a false positive), and a call costs nothing measurable here.
+  static bool is_enabled();
+  static void set_enabled(bool enabled);
 };
 
 }  // namespace ember

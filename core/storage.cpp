@@ -10,6 +10,6 @@ std::shared_ptr<Storage> Storage::allocate(std::size_t nbytes, Device device) {
   return std::make_shared<Storage>(PrivateTag{}, data, nbytes, device);
 }
 
-Storage::~Storage() { kernels::backend(device_).deallocate(data_, device_.index()); }
+Storage::~Storage() { kernels::backend(device_).deallocate(data_, nbytes_, device_.index()); }
 
 }  // namespace ember

@@ -9,7 +9,6 @@
 
 namespace ember {
 
-thread_local bool GradMode::enabled_ = true;
 
 std::int64_t Tensor::size(std::int64_t dim) const {
   return shape()[wrap_dim(dim, this->dim(), "Tensor::size")];

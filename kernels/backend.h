@@ -41,8 +41,9 @@ struct GemmArgs {
   bool allow_tf32 = false;
 };
 
-// One Adam/AdamW update over every parameter, as torch.optim.Adam does it (non-fused, foreach
-// formulas). All refs are contiguous; lists have equal length; max_exp_avg_sq is empty unless amsgrad.
+// One Adam/AdamW update over every parameter, as torch.optim.Adam does it (the single-tensor,
+// foreach=False formulas, op by op in the parameter's dtype). All refs are contiguous; lists have
+// equal length; max_exp_avg_sq is empty unless amsgrad.
 struct AdamArgs {
   double lr, beta1, beta2, eps, weight_decay;
   bool amsgrad, decoupled_weight_decay, maximize;
@@ -65,7 +66,7 @@ struct Backend {
   int (*device_count)();
   // Memory. allocate never returns null: it throws ember::Error when memory is exhausted.
   void* (*allocate)(std::size_t bytes, int device);
-  void (*deallocate)(void* ptr, int device);
+  void (*deallocate)(void* ptr, std::size_t bytes, int device);  // bytes as given to allocate
   // Plain byte copies between this backend's memory and host memory.
   void (*copy_to_host)(void* host_dst, const void* src, std::size_t bytes, int device);
   void (*copy_from_host)(void* dst, const void* host_src, std::size_t bytes, int device);

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cmath>
+#include <math.h>
 #include <cstdint>
 
 #if defined(__CUDACC__)
@@ -61,6 +62,16 @@ EMBER_HOST_DEVICE double normal(std::uint64_t seed, std::uint64_t index) {
   const double u1 = 1.0 - to_unit_double(r.v[0], r.v[1]);  // (0, 1]: log(u1) is finite
   const double u2 = to_unit_double(r.v[2], r.v[3]);
   return std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586476925 * u2);
+}
+
+// Rounding a + (b - a) * u to float can land on the excluded upper bound b; step back below it so
+// uniform draws stay in [a, b) in every dtype, as PyTorch's do.
+EMBER_HOST_DEVICE float below_bound(float v, double a, double b) {
+  const float hi = static_cast<float>(b);
+  return (b > a && v >= hi) ? nextafterf(hi, static_cast<float>(a)) : v;
+}
+EMBER_HOST_DEVICE double below_bound(double v, double a, double b) {
+  return (b > a && v >= b) ? nextafter(b, a) : v;
 }
 
 }  // namespace ember::kernels::philox

@@ -3,6 +3,7 @@
 
 #include "catch.h"
 #include <ember/ember.h>
+#include <ember/kernels/philox.h>
 
 using namespace ember;
 using Catch::Matchers::ContainsSubstring;
@@ -42,6 +43,10 @@ TEST_CASE("random factories are reproducible from a seed and have the right mome
     REQUIRE(v >= 0.0);
     REQUIRE(v < 1.0);
   }
+  // A draw that rounds up to the excluded bound in float32 is stepped back below it.
+  CHECK(kernels::philox::below_bound(1.0f, 0.0, 1.0) < 1.0f);
+  CHECK(kernels::philox::below_bound(0.5f, 0.0, 1.0) == 0.5f);
+  CHECK(kernels::philox::below_bound(1.0, 0.0, 1.0) < 1.0);
   // A second draw continues the stream rather than repeating it.
   manual_seed(42);
   const Tensor first = randn({4});

@@ -11,7 +11,7 @@ namespace ember::kernels::cpu {
 // memory.cpp
 int device_count();
 void* allocate(std::size_t bytes, int device);
-void deallocate(void* ptr, int device);
+void deallocate(void* ptr, std::size_t bytes, int device);
 void copy_to_host(void* host_dst, const void* src, std::size_t bytes, int device);
 void copy_from_host(void* dst, const void* host_src, std::size_t bytes, int device);
 void synchronize(int device);

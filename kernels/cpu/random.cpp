@@ -20,7 +20,7 @@ void random_loop(const TensorRef& out, RandomKind kind, std::uint64_t seed, std:
   if (kind == RandomKind::Uniform) {
     const double range = b - a;
     for (std::uint64_t i = 0; i < n; ++i)
-      o[i] = static_cast<T>(a + range * philox::uniform(seed, offset + i));
+      o[i] = philox::below_bound(static_cast<T>(a + range * philox::uniform(seed, offset + i)), a, b);
   } else {
     for (std::uint64_t i = 0; i < n; ++i)
       o[i] = static_cast<T>(a + b * philox::normal(seed, offset + i));

@@ -15,7 +15,7 @@ using namespace cuda_impl;
 
 void* cuda_allocate(std::size_t bytes, int device) { return allocator().allocate(bytes, device); }
 
-void cuda_deallocate(void* ptr, int device) {
+void cuda_deallocate(void* ptr, std::size_t /*bytes*/, int device) {
   // Storage destructors of tensors in static storage can run after the runtime is gone at exit;
   // the driver reclaims the memory then.
   if (!runtime_alive()) return;

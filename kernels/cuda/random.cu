@@ -47,7 +47,8 @@ __global__ void random_kernel(T* out, OffsetCalc<1, std::int64_t> calc, bool con
   for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
     std::int64_t offset[1] = {i};
     if (!contiguous) calc.get(i, offset);
-    out[offset[0]] = static_cast<T>(draw<kKind>(params, static_cast<std::uint64_t>(i)));
+    const T value = static_cast<T>(draw<kKind>(params, static_cast<std::uint64_t>(i)));
+    out[offset[0]] = kKind == RandomKind::Uniform ? philox::below_bound(value, params.a, params.b) : value;
   }
 }
 
