@@ -10,8 +10,12 @@ using autograd::record;
 using autograd::SavedTensor;
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
-  // 1-D operands go through differentiable unsqueeze/squeeze so the core case is >= 2-D.
-  if (a.defined() && b.defined() && a.dim() >= 1 && b.dim() >= 1 && (a.dim() == 1 || b.dim() == 1)) {
+  ops::check_same_dtype_device("matmul", a, b);
+  EMBER_CHECK(a.dim() >= 1 && b.dim() >= 1, "matmul: both operands need at least 1 dim, got shapes ",
+              a.shape(), " and ", b.shape());
+  // 1-D operands become matrices and the added dim is removed from the result, as in
+  // torch.matmul; differentiable unsqueeze/squeeze carry the gradients through.
+  if (a.dim() == 1 || b.dim() == 1) {
     const Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
     const Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
     Tensor out = matmul(a2, b2);
@@ -37,11 +41,11 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   if (autograd::any_requires_grad({&x, &weight, &bias})) {
     record("LinearBackward", out, {&x, &weight, &bias},
            [sx = SavedTensor(weight.requires_grad() ? x : Tensor()),
-            sw = SavedTensor(x.requires_grad() ? weight : Tensor())](const Tensor& g, Grads& grads) {
+            sw = SavedTensor(x.requires_grad() ? weight : Tensor()), x_shape = x.shape()](const Tensor& g, Grads& grads) {
              const std::int64_t out_features = g.shape().back();
              // Rows of x and g as matrices: dW = g^T @ x, db = column sums of g, dx = g @ W.
              const Tensor g2 = ops::reshape(g, {-1, out_features});
-             if (grads.needs(0)) grads[0] = ops::matmul(g, sw.get("linear"));
+             if (grads.needs(0)) grads[0] = ops::reshape(ops::matmul(g2, sw.get("linear")), x_shape);
              if (grads.needs(1)) {
                const Tensor& input = sx.get("linear");
                const Tensor x2 = ops::reshape(input, {-1, input.shape().back()});

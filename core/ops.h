@@ -29,7 +29,8 @@ Tensor reduce(ReduceOp op, const Tensor& x, unsigned dim_mask, bool keepdim, con
 // Sums `g` down to `shape` (the reverse of broadcasting `shape` up to g's shape).
 Tensor sum_to(const Tensor& g, const Shape& shape);
 
-// Matrix product with torch.matmul's rules for 1-D, 2-D and batched (>2-D, broadcast) operands.
+// Matrix product with torch.matmul's rules for 2-D and batched (>2-D, broadcast) operands; the
+// 1-D cases are handled by the differentiable ember::matmul, which promotes them.
 Tensor matmul(const Tensor& a, const Tensor& b);
 // x @ w^T + bias for x [..., in], w [out, in], bias [out] (bias may be undefined).
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias);

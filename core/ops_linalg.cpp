@@ -59,17 +59,10 @@ void run_gemm(const Tensor& out, const kernels::TensorRef& a, const kernels::Ten
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   check_same_dtype_device("matmul", a, b);
-  EMBER_CHECK(a.dim() >= 1 && b.dim() >= 1, "matmul: both operands need at least 1 dim, got shapes ",
-              a.shape(), " and ", b.shape());
-  // 1-D operands become matrices and the added dim is removed from the result, as in torch.matmul.
-  if (a.dim() == 1 || b.dim() == 1) {
-    const Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
-    const Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
-    Tensor out = matmul(a2, b2);
-    if (b.dim() == 1) out = squeeze(out, -1);
-    if (a.dim() == 1) out = squeeze(out, out.dim() == 1 ? 0 : -2);
-    return out;
-  }
+  // 1-D operands are promoted to matrices by the differentiable matmul (autograd/ops_linalg.cpp),
+  // so that their gradients flow through the promotion; this op takes matrices and batches.
+  EMBER_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul: internal: operands of shapes ", a.shape(),
+              " and ", b.shape(), " should have been promoted to matrices");
   const std::int64_t m = a.shape()[a.dim() - 2], k = a.shape()[a.dim() - 1];
   const std::int64_t k2 = b.shape()[b.dim() - 2], n = b.shape()[b.dim() - 1];
   EMBER_CHECK(k == k2, "matmul: shapes ", a.shape(), " and ", b.shape(),

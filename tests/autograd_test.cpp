@@ -87,6 +87,7 @@ TEST_CASE("gradcheck: matmul in every shape combination, linear and mse_loss", "
   check_gradients([](auto& x) { return matmul(x[0].t(), x[1]); }, {input({4, 3}), input({4, 2})});
   check_gradients([](auto& x) { return linear(x[0], x[1], x[2]); }, {input({5, 3}), input({2, 3}), input({2})});
   check_gradients([](auto& x) { return linear(x[0], x[1]); }, {input({2, 5, 3}), input({2, 3})});
+  check_gradients([](auto& x) { return linear(x[0], x[1], x[2]); }, {input({3}), input({2, 3}), input({2})});
   check_gradients([](auto& x) { return mse_loss(x[0], x[1]); }, {input({4, 3}), input({4, 3})});
   check_gradients([](auto& x) { return mse_loss(x[0], x[1], Reduction::Sum); }, {input({4, 3}), input({4, 3})});
   check_gradients([](auto& x) { return mse_loss(x[0], x[1], Reduction::None); }, {input({4, 3}), input({4, 3})});
