@@ -1,6 +1,7 @@
 // Ember: include this one header to use the whole library.
 #pragma once
 
+#include "ember/autograd/anomaly.h"
 #include "ember/autograd/gradcheck.h"
 #include "ember/autograd/grad_mode.h"
 #include "ember/autograd/ops.h"
@@ -12,6 +13,7 @@
 #include "ember/core/factories.h"
 #include "ember/core/tensor.h"
 #include "ember/nn/activation.h"
+#include "ember/nn/checkpoint.h"
 #include "ember/nn/linear.h"
 #include "ember/nn/loss.h"
 #include "ember/nn/module.h"

@@ -3,6 +3,7 @@
 // accumulate into the leaves' .grad.
 #include <vector>
 
+#include "ember/autograd/anomaly.h"
 #include "ember/autograd/grad_mode.h"
 #include "ember/autograd/node.h"
 #include "ember/core/factories.h"
@@ -79,7 +80,9 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
               "backward: gradient of shape ", seed.shape(), ", ", seed.dtype(), " on ", seed.device(),
               " does not match the tensor's shape ", root.shape(), ", ", root.dtype(), " on ", root.device());
   NoGradGuard no_grad;  // backward functions compute with ordinary ops, recording nothing
-  if (!root_node) {     // a leaf: its gradient is the seed
+  const bool check_anomalies = AnomalyMode::is_enabled();
+  if (check_anomalies) [[unlikely]] detail::check_seed_gradient(seed);
+  if (!root_node) {  // a leaf: its gradient is the seed
     accumulate_into_leaf(root.impl(), seed);
     return;
   }
@@ -101,6 +104,7 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
     }
     Grads grads(needs);
     node->apply(grad_output, grads);
+    if (check_anomalies) [[unlikely]] detail::check_gradients(*node, grad_output, grads);
     if (!retain_graph) {
       node->release();
       node->released = true;

@@ -7,6 +7,7 @@
 
 #include <initializer_list>
 
+#include "ember/autograd/anomaly.h"
 #include "ember/autograd/node.h"
 #include "ember/core/grad_mode.h"
 
@@ -37,6 +38,8 @@ void record(const char* name, Tensor& output, std::initializer_list<const Tensor
   node->num_inputs = i;
   node->output_shape = output.shape();
   output.impl().grad_fn = std::move(node);
+  // Under DetectAnomalyGuard, a NaN or Inf output fails here, naming this op.
+  if (AnomalyMode::is_enabled()) [[unlikely]] detail::check_forward_output(name, output, inputs);
 }
 
 }  // namespace ember::autograd

@@ -59,6 +59,34 @@ class Reader {
   const std::string& path_;
 };
 
+// Whether the entries `data` declares run past its end: tells a truncated file (an interrupted
+// copy) from one whose bytes were changed, once the checksum has failed.
+bool runs_short(const std::string& data) {
+  std::size_t pos = sizeof kMagic + sizeof(std::uint32_t);
+  auto skip = [&](std::uint64_t n) {
+    if (n > data.size() - pos) return false;
+    pos += static_cast<std::size_t>(n);
+    return true;
+  };
+  auto read = [&](auto& value) {
+    if (!skip(sizeof value)) return false;
+    std::memcpy(&value, data.data() + pos - sizeof value, sizeof value);
+    return true;
+  };
+  std::uint32_t count = 0;
+  if (!read(count)) return true;
+  for (std::uint32_t i = 0; i < count; ++i) {
+    std::uint32_t name_length = 0;
+    std::uint8_t dtype = 0, ndim = 0;
+    std::uint64_t nbytes = 0;
+    if (!read(name_length) || !skip(name_length) || !read(dtype) || !read(ndim) ||
+        !skip(std::uint64_t{ndim} * sizeof(std::int64_t)) || !read(nbytes) || !skip(nbytes)) {
+      return true;
+    }
+  }
+  return data.size() - pos < sizeof(std::uint64_t);  // no room left for the checksum
+}
+
 // Writes all bytes to `path` through a temporary file, fsync and rename.
 void write_atomically(const std::string& bytes, const std::string& path) {
   const std::string tmp = path + ".tmp." + std::to_string(::getpid());
@@ -121,8 +149,12 @@ NamedTensors load_tensors(const std::string& path) {
   const std::size_t body = data.size() - sizeof(std::uint64_t);
   std::uint64_t stored;
   std::memcpy(&stored, data.data() + body, sizeof stored);
-  EMBER_CHECK(stored == fnv1a(data.data(), body), "load: '", path,
-              "' is corrupted (checksum mismatch) or truncated");
+  if (stored != fnv1a(data.data(), body)) {
+    EMBER_CHECK(!runs_short(data), "load: '", path, "' is truncated (checksum mismatch): its ",
+                data.size(), " bytes end before the tensors it declares (an interrupted copy?)");
+    EMBER_FAIL("load: '", path, "' is corrupted: checksum mismatch (its bytes changed after it was "
+               "written)");
+  }
 
   Reader r(data, body, path);
   r.take(sizeof kMagic + sizeof version);

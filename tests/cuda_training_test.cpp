@@ -80,3 +80,42 @@ TEST_CASE("empty_cache returns cached memory", "[cuda]") {
   cuda::empty_cache();
   CHECK(cuda::memory_stats().reserved_bytes < reserved);
 }
+
+TEST_CASE("out of GPU memory is a clear error, and the allocator works afterwards", "[cuda][training]") {
+  const auto before = cuda::memory_stats().allocated_bytes;
+  // 1 TiB: more than any current card holds.
+  CHECK_THROWS_WITH(empty({std::int64_t{1} << 38}, Device::cuda()),
+                    Catch::Matchers::ContainsSubstring("out of memory") &&
+                        Catch::Matchers::ContainsSubstring("tried to allocate"));
+  CHECK(cuda::memory_stats().allocated_bytes == before);  // nothing leaked
+  CHECK(train(Device::cuda(), 50) == Approx(train(Device::cpu(), 50)).epsilon(1e-5));
+}
+
+TEST_CASE("a checkpoint saved on the GPU resumes on the CPU", "[cuda][training]") {
+  manual_seed(21);
+  const auto x = randn({100, 10}), y = randn({100, 2});
+  auto run = [&](SimpleNet& model, optim::Adam& opt, Device device, int steps) {
+    const auto xd = x.to(device), yd = y.to(device);
+    for (int i = 0; i < steps; ++i) {
+      opt.zero_grad();
+      nn::MSELoss()(model.forward(xd), yd).backward();
+      opt.step();
+    }
+  };
+  SimpleNet gpu_model;
+  gpu_model.to(Device::cuda());
+  optim::Adam gpu_opt(gpu_model.parameters(), {.lr = 0.01});
+  run(gpu_model, gpu_opt, Device::cuda(), 20);
+  const std::string path = "ember_cuda_resume.ckpt";
+  nn::save_checkpoint(path, gpu_model, gpu_opt);
+
+  SimpleNet cpu_model;
+  optim::Adam cpu_opt(cpu_model.parameters(), {.lr = 0.01});
+  nn::load_checkpoint(path, cpu_model, cpu_opt);
+  std::remove(path.c_str());
+  CHECK(cpu_model.fc->weight.to_vector<float>() == gpu_model.fc->weight.to_vector<float>());
+  run(cpu_model, cpu_opt, Device::cpu(), 20);
+  run(gpu_model, gpu_opt, Device::cuda(), 20);
+  const auto a = cpu_model.fc->weight.to_vector<double>(), b = gpu_model.fc->weight.to_vector<double>();
+  for (std::size_t i = 0; i < a.size(); ++i) CHECK(a[i] == Approx(b[i]).epsilon(1e-4).margin(1e-6));
+}
