@@ -1,18 +1,25 @@
 """PyTorch doing the same work as Ember's benchmarks and examples, for side-by-side tables.
 
 Run on the device machine in the same call as Ember's programs:
-    python3 bench/torch_reference.py [--quick]
+    python3 bench/torch_reference.py [--quick] [--only simple_net,matmul,cpu_vs_cuda,mlp,overhead]
 
-Prints one table per workload with the same settings Ember uses:
+Prints one table per workload (all by default; --only picks some) with the same settings Ember uses:
   * SimpleNet: Linear(10, 2), batch 100, MSELoss, Adam lr 0.01, 1000 steps (median of 5 runs):
     CPU on one thread; CUDA eager; CUDA with Adam(fused=True); CUDA with the whole step in a CUDA graph.
   * matmul: N x N product in float64 and float32 (CUDA events, median), host-to-device copy of both
     operands from pageable memory (PyTorch and CuPy).
   * cpu_vs_cuda: Linear(w, w)-ReLU-Linear(w, w) at batch 100 with Adam, per-step time on each device.
+  * mlp (bench/mlp_bench): Linear(1024, 4096)-ReLU-Linear(4096, 4096)-ReLU-Linear(4096, 1024), batch
+    4096, MSELoss, Adam lr 1e-3, float32 on CUDA with TF32 off and on; plain Adam and
+    Adam(fused=True); median ms per step, TFLOP/s (6 * batch * sum(in * out) per step), peak memory;
+    and the 4096^3 float32 torch.matmul rate with TF32 off and on.
+  * overhead (bench/op_overhead_bench): 10,000 additions a + b of two 100-element float32 tensors,
+    us per addition (median of 5), CPU on one thread and CUDA.
 """
 import argparse
 import statistics
 import time
+import warnings
 
 import torch
 
@@ -166,12 +173,136 @@ def cpu_vs_cuda(max_width):
         print(f"  {name:16s} {res[0]:12.1f} {res[1]:12.1f}")
 
 
+MLP_LAYERS = ((1024, 4096), (4096, 4096), (4096, 1024))
+
+
+def set_tf32(on):
+    """torch.backends.cuda.matmul.allow_tf32, the switch Ember's set_allow_tf32 mirrors. PyTorch 2.9+
+    warns that it will be replaced by fp32_precision; only the legacy API is used here, since mixing
+    the two is an error."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        torch.backends.cuda.matmul.allow_tf32 = on
+
+
+def mlp_run(fused, batch, warmup, runs, steps):
+    torch.manual_seed(0)
+    layers = []
+    for i, (fan_in, fan_out) in enumerate(MLP_LAYERS):
+        if i > 0:
+            layers.append(torch.nn.ReLU())
+        layers.append(torch.nn.Linear(fan_in, fan_out))
+    model = torch.nn.Sequential(*layers).to("cuda")
+    x = torch.randn(batch, MLP_LAYERS[0][0], device="cuda")
+    y = torch.randn(batch, MLP_LAYERS[-1][1], device="cuda")
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3, fused=True) if fused else torch.optim.Adam(model.parameters(), lr=1e-3)
+    crit = torch.nn.MSELoss()
+    loss = None
+
+    def step():
+        nonlocal loss
+        opt.zero_grad()
+        loss = crit(model(x), y)
+        loss.backward()
+        opt.step()
+
+    for _ in range(warmup):
+        step()
+    torch.cuda.synchronize()
+    torch.cuda.reset_peak_memory_stats()
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        for _ in range(steps):
+            step()
+        torch.cuda.synchronize()
+        times.append((time.perf_counter() - start) / steps * 1e3)
+    peak_mib = torch.cuda.max_memory_allocated() / 2**20
+    return statistics.median(times), min(times), peak_mib, loss.item()
+
+
+def mlp(runs, steps, warmup=5, batch=4096):
+    if not torch.cuda.is_available():
+        print("\nmlp: no CUDA device on this machine: skipped")
+        return
+    flops = 6 * batch * sum(i * o for i, o in MLP_LAYERS)
+    print(f"\nMLP 1024-4096-4096-1024, batch {batch}, MSELoss, Adam lr 1e-3, float32 on cuda, PyTorch {torch.__version__}: "
+          f"{flops / 1e9:.1f} GFLOP per step; median of {runs} runs of {steps} steps after {warmup} warm-up steps")
+    print(f"  {'optimizer, matmul precision':34s} {'ms/step(med)':>12s} {'ms/step(min)':>12s} {'TFLOP/s':>9s} {'peak MiB':>10s} {'final loss':>12s}")
+    mlp_rate = {}
+    for tf32 in (False, True):
+        set_tf32(tf32)
+        for fused in (False, True):
+            med, low, peak, loss = mlp_run(fused, batch, warmup, runs, steps)
+            torch.cuda.empty_cache()
+            name = ("Adam(fused=True)" if fused else "Adam (default)") + (", TF32" if tf32 else ", float32 (IEEE)")
+            mlp_rate[(tf32, fused)] = flops / med / 1e9
+            print(f"  {name:34s} {med:12.3f} {low:12.3f} {mlp_rate[(tf32, fused)]:9.2f} {peak:10.0f} {loss:12.6f}")
+    n = 4096
+    print(f"GEMM {n}x{n}x{n} float32 (torch.matmul, CUDA events, median of 10 after a warm-up)")
+    print(f"  {'matmul precision':34s} {'ms':>12s} {'TFLOP/s':>9s} {'fused MLP step / GEMM rate':>28s}")
+    torch.manual_seed(0)
+    a = torch.rand(n, n, device="cuda")
+    b = torch.rand(n, n, device="cuda")
+    for tf32 in (False, True):
+        set_tf32(tf32)
+        torch.matmul(a, b)
+        ms = cuda_ms(lambda: torch.matmul(a, b))
+        rate = 2 * n**3 / ms / 1e9
+        name = "TF32" if tf32 else "float32 (IEEE)"
+        print(f"  {name:34s} {ms:12.3f} {rate:9.2f} {100 * mlp_rate[(tf32, True)] / rate:27.0f}%")
+    set_tf32(False)  # PyTorch's default, for the sections after this one
+
+
+def overhead(runs, adds=10000):
+    print(f"\nper-op overhead, PyTorch {torch.__version__}: a + b, two 100-element float32 tensors, "
+          f"{adds} additions per run, median of {runs} runs (CPU on one thread)")
+    print(f"  {'device':8s} {'us/add(med)':>12s} {'us/add(min)':>12s}")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    for device in devices:
+        torch.manual_seed(0)
+        a = torch.randn(100, device=device)
+        b = torch.randn(100, device=device)
+        times = []
+        for _ in range(runs):
+            for _ in range(100):  # warm-up
+                c = a + b
+            if device == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            for _ in range(adds):
+                c = a + b
+            if device == "cuda":
+                torch.cuda.synchronize()
+            times.append((time.perf_counter() - start) / adds * 1e6)
+        del c
+        print(f"  {device:8s} {statistics.median(times):12.3f} {min(times):12.3f}")
+    torch.set_num_threads(threads)
+
+
+SECTIONS = ("simple_net", "matmul", "cpu_vs_cuda", "mlp", "overhead")
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="fewer runs")
     parser.add_argument("--cpu-threads", type=int, default=1, help="threads for the matmul and cpu_vs_cuda CPU runs (Ember's CPU backend uses one)")
+    parser.add_argument("--only", default=",".join(SECTIONS),
+                        help="comma-separated sections to run, of: " + ",".join(SECTIONS) + " (default: all)")
     args = parser.parse_args()
-    simple_net(runs=3 if args.quick else 5, steps=1000)
+    only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = [s for s in only if s not in SECTIONS]
+    if unknown:
+        parser.error(f"--only: unknown section(s) {','.join(unknown)}; choose from {','.join(SECTIONS)}")
+    if "simple_net" in only:
+        simple_net(runs=3 if args.quick else 5, steps=1000)
     torch.set_num_threads(args.cpu_threads)
-    matmul(2000)
-    cpu_vs_cuda(4096)
+    if "matmul" in only:
+        matmul(2000)
+    if "cpu_vs_cuda" in only:
+        cpu_vs_cuda(4096)
+    if "mlp" in only:
+        mlp(runs=3 if args.quick else 5, steps=20)
+    if "overhead" in only:
+        overhead(runs=5)

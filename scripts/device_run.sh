@@ -18,13 +18,18 @@ step reference data; run python3 tests/reference/make_reference.py "$OUT/data"
 export EMBER_TEST_DATA_DIR="$OUT/data"
 step CPU tests; run "$B/tests/ember_tests"
 step GPU tests; run "$B/tests/ember_cuda_tests"
-step memcheck; run timeout 240 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 "$B/tests/ember_cuda_tests" "~[autograd]"
+# The out-of-memory test is left out: memcheck reports its deliberately failing cudaMalloc as an error.
+step memcheck; run timeout 240 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 "$B/tests/ember_cuda_tests" "~[autograd]" "~out of GPU memory is a clear error, and the allocator works afterwards"
 # racecheck slows every launch a hundredfold: the 1000-step training comparison is left out.
 step racecheck; run timeout 200 compute-sanitizer --tool racecheck --error-exitcode 9 "$B/tests/ember_cuda_tests" "~[autograd]" "~SimpleNet on CUDA reaches the CPU's loss"
 step examples
 run "$B/examples/simple_net" --device all
 run "$B/examples/matmul" --dtype float64
 run "$B/examples/matmul" --dtype float32
-run "$B/examples/cpu_vs_cuda"
-step benchmarks; run "$B/bench/simple_net_bench"
+run "$B/examples/cpu_vs_cuda" --fastest --csv "$OUT/cpu_vs_cuda.csv"
+step benchmarks
+run "$B/bench/simple_net_bench"
+run "$B/bench/op_overhead_bench"
+run "$B/bench/mlp_bench"
+run "$B/bench/activation_bench"
 step PyTorch; run python3 bench/torch_reference.py
