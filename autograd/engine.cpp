@@ -39,10 +39,10 @@ void accumulate_into_leaf(TensorImpl& leaf, Tensor g) {
       .binary(grad.device().index(), kernels::BinaryOp::Add, ops::ref(grad), ops::ref(grad), ops::ref(g));
 }
 
-void add_to_pending(Node& node, const Tensor& g) {
+void add_to_pending(Node& node, Tensor g) {
   node.pending_grad = node.pending_grad.defined()
                           ? ops::binary(kernels::BinaryOp::Add, node.pending_grad, g, "backward")
-                          : g;
+                          : std::move(g);
 }
 
 // Counts, for every node reachable from root, the edges that point at it; returns how many nodes.
@@ -112,16 +112,17 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
     for (int i = 0; i < node->num_inputs; ++i) {
       const Edge& edge = node->edges[static_cast<std::size_t>(i)];
       if (!edge.active()) continue;
-      const Tensor& g = grads[i];
+      // Moved on, so that a gradient nothing else holds can become the leaf's .grad uncopied.
+      Tensor& g = grads[i];
       if (edge.node) {
-        if (g.defined()) add_to_pending(*edge.node, g);
+        if (g.defined()) add_to_pending(*edge.node, std::move(g));
         // A node whose every consumer has run is ready; with no gradient at all (every consumer
         // skipped it), its subgraph contributes nothing and is not visited.
         if (--edge.node->dependencies == 0 && edge.node->pending_grad.defined()) {
           ready.push_back(edge.node.get());
         }
       } else if (g.defined()) {
-        accumulate_into_leaf(*edge.leaf, g);
+        accumulate_into_leaf(*edge.leaf, std::move(g));
       }
     }
   }
