@@ -87,7 +87,7 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
     return;
   }
   const std::size_t nodes = count_dependencies(root_node.get());
-  log::debug("backward: {} nodes from {}", nodes, root_node->name());
+  logging::debug("backward: {} nodes from {}", nodes, root_node->name());
   std::vector<Node*> ready{root_node.get()};
   root_node->pending_grad = seed;
   while (!ready.empty()) {

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include "ember/core/log.h"
 #include "ember/core/ops.h"
 
 namespace ember {
@@ -133,6 +134,7 @@ void save_tensors(const NamedTensors& tensors, const std::string& path) {
   }
   put<std::uint64_t>(out, fnv1a(out.data(), out.size()));
   write_atomically(out, path);
+  logging::debug("saved {} tensors ({} bytes) to '{}'", tensors.size(), out.size(), path);
 }
 
 NamedTensors load_tensors(const std::string& path) {
@@ -184,6 +186,7 @@ NamedTensors load_tensors(const std::string& path) {
     out.emplace_back(std::move(name), std::move(t));
   }
   EMBER_CHECK(r.done(), "load: '", path, "' has trailing bytes after its last tensor");
+  logging::debug("loaded {} tensors ({} bytes) from '{}'", out.size(), data.size(), path);
   return out;
 }
 

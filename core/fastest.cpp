@@ -75,7 +75,7 @@ Device Device::fastest_for(const StepFactory& make_step, int steps,
       std::numeric_limits<double>::infinity();  // the fastest one's `steps` steps
   for (const Device device : candidates) {
     const DeviceTiming t = measure(make_step, device, steps, best_total_ms);
-    log::info("Device::fastest_for: {} {:.4f} ms/step ({} of {} steps timed)", device.str(),
+    logging::info("Device::fastest_for: {} {:.4f} ms/step ({} of {} steps timed)", device.str(),
               t.ms_per_step, t.steps, steps);
     if (measured.empty() || t.ms_per_step < measured[best].ms_per_step) {
       best = measured.size();
@@ -84,7 +84,7 @@ Device Device::fastest_for(const StepFactory& make_step, int steps,
     measured.push_back(t);
   }
   const Device chosen = measured[best].device;
-  log::info("Device::fastest_for: chose {}", chosen.str());
+  logging::info("Device::fastest_for: chose {}", chosen.str());
   if (timings != nullptr) *timings = std::move(measured);
   return chosen;
 }

@@ -4,7 +4,7 @@
 
 #include <spdlog/sinks/stdout_color_sinks.h>
 
-namespace ember::log {
+namespace ember::logging {
 
 spdlog::logger& logger() {
   static std::shared_ptr<spdlog::logger> instance = [] {
@@ -18,4 +18,4 @@ spdlog::logger& logger() {
   return *instance;
 }
 
-}  // namespace ember::log
+}  // namespace ember::logging

@@ -4,7 +4,7 @@
 
 #include <spdlog/spdlog.h>
 
-namespace ember::log {
+namespace ember::logging {
 
 // The logger, created on first use with the level read from EMBER_LOG_LEVEL.
 spdlog::logger& logger();
@@ -13,6 +13,10 @@ template <typename... Args> void debug(spdlog::format_string_t<Args...> fmt, Arg
   spdlog::logger& l = logger();
   if (l.should_log(spdlog::level::debug)) l.debug(fmt, std::forward<Args>(args)...);
 }
+template <typename... Args> void trace(spdlog::format_string_t<Args...> fmt, Args&&... args) {
+  spdlog::logger& l = logger();
+  if (l.should_log(spdlog::level::trace)) l.trace(fmt, std::forward<Args>(args)...);
+}
 template <typename... Args> void info(spdlog::format_string_t<Args...> fmt, Args&&... args) {
   logger().info(fmt, std::forward<Args>(args)...);
 }
@@ -20,4 +24,4 @@ template <typename... Args> void warn(spdlog::format_string_t<Args...> fmt, Args
   logger().warn(fmt, std::forward<Args>(args)...);
 }
 
-}  // namespace ember::log
+}  // namespace ember::logging

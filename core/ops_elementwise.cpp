@@ -1,4 +1,5 @@
 // Element-wise ops: checks, broadcasting and output allocation around the backend's kernels.
+#include "ember/core/log.h"
 #include "ember/core/ops.h"
 
 namespace ember::ops {
@@ -116,6 +117,7 @@ Tensor to_device(const Tensor& x, Device device) {
   const Tensor src = contiguous(x);
   Tensor out = empty(x.shape(), x.options().device(device));
   const std::size_t bytes = static_cast<std::size_t>(x.numel()) * element_size(x.dtype());
+  logging::trace("to({}): {} bytes from {}", device.str(), bytes, x.device().str());
   if (bytes == 0) return out;
   if (src.device().is_cpu()) {
     kernels::backend(device).copy_from_host(out.raw_data(), src.raw_data(), bytes, device.index());

@@ -2,6 +2,7 @@
 
 #include "ember/autograd/grad_mode.h"
 #include "ember/autograd/ops.h"
+#include "ember/core/log.h"
 
 namespace ember::nn {
 
@@ -51,6 +52,8 @@ void Module::apply_to_tensors(const std::function<Tensor(const Tensor&)>& fn) {
 }
 
 void Module::to(Device device) {
+  logging::debug("{}: moving {} parameters and {} buffers to {}", name_, named_parameters().size(),
+             named_buffers().size(), device.str());
   apply_to_tensors([device](const Tensor& t) { return t.to(device); });
 }
 

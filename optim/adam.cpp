@@ -5,6 +5,7 @@
 
 #include "ember/autograd/grad_mode.h"
 #include "ember/core/factories.h"
+#include "ember/core/log.h"
 #include "ember/core/ops.h"
 #include "ember/optim/fused_update.h"
 
@@ -38,6 +39,8 @@ void Adam::step() {
     if (!grad.defined()) continue;
     State& s = state_[i];
     if (!s.exp_avg.defined()) {  // state is created on first use, on the parameter's device
+      logging::debug("Adam: new state for parameter {} ({} on {})", i, params_[i].shape().str(),
+                 params_[i].device().str());
       s.exp_avg = zeros_like(params_[i]);
       s.exp_avg_sq = zeros_like(params_[i]);
       if (options_.amsgrad) s.max_exp_avg_sq = zeros_like(params_[i]);
@@ -64,6 +67,8 @@ void Adam::step() {
         kernels::AdamArgs args{options_.lr, options_.betas.first, options_.betas.second, options_.eps,
                                options_.weight_decay, options_.amsgrad, decoupled_, options_.maximize,
                                key.key, p, g, m, v, vmax};
+        logging::trace("Adam: step {} of {} parameters on {} in one launch", key.key, members.size(),
+                   key.device.str());
         kernels::backend(key.device).adam(key.device.index(), args);
       });
 }

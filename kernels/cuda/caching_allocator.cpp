@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "ember/core/error.h"
+#include "ember/core/log.h"
 #include "ember/kernels/cuda/check.h"
 #include "ember/kernels/cuda/device.h"
 #include "ember/kernels/cuda/handles.h"
@@ -162,6 +163,8 @@ void* CachingAllocator::allocate(std::size_t bytes, int device, bool counted) {
     }
     check_status(status, "cudaMalloc", __FILE__, __LINE__);
     g_malloc_count.fetch_add(1, std::memory_order_relaxed);
+    logging::debug("CUDA: cudaMalloc of a {} segment on cuda:{} for a {}-byte request ({} now reserved)",
+               readable(segment), device, bytes, readable(s.reserved + segment));
     s.segments.emplace(ptr, DeviceMemory(ptr));
     s.reserved += segment;
 

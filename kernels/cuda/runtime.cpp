@@ -6,6 +6,7 @@
 #include <mutex>
 
 #include "ember/core/error.h"
+#include "ember/core/log.h"
 #include "ember/kernels/cuda/check.h"
 #include "ember/kernels/cuda/device.h"
 
@@ -44,6 +45,8 @@ std::unique_ptr<DeviceContext> create_context(int device, CachingAllocator& allo
   cublasLtHandle_t blas_lt = nullptr;
   EMBER_CUDA_CHECK(cublasLtCreate(&blas_lt));
   ctx->blas_lt.reset(blas_lt);
+  logging::debug("CUDA: cuda:{} ready ({} multiprocessors, one stream, cuBLAS workspace {} MiB)", device,
+             ctx->sm_count, kCublasWorkspaceBytes >> 20);
   return ctx;
 }
 
