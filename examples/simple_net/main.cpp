@@ -16,6 +16,8 @@
 #include <string>
 #include <vector>
 
+#include <unistd.h>
+
 namespace {
 
 struct SimpleNet : ember::nn::Module {
@@ -60,6 +62,21 @@ std::shared_ptr<Training> make_training(ember::Device device, std::uint64_t seed
   return std::make_shared<Training>(device);
 }
 
+bool stdout_is_terminal() {
+  static const bool terminal = isatty(fileno(stdout)) != 0;
+  return terminal;
+}
+
+// Step, loss, speed and time left: on one updating line on a terminal, one line each otherwise
+// (logs and pipes keep every report).
+void report_progress(int step, int total, float loss, double elapsed_ms) {
+  const double steps_per_s = elapsed_ms > 0 ? 1000.0 * step / elapsed_ms : 0.0;
+  const double left_s = steps_per_s > 0 ? (total - step) / steps_per_s : 0.0;
+  std::printf("%s  step %5d/%d  loss %.6f  %9.0f steps/s  %6.2f s left%s", stdout_is_terminal() ? "\r" : "",
+              step, total, static_cast<double>(loss), steps_per_s, left_s, stdout_is_terminal() ? "" : "\n");
+  std::fflush(stdout);
+}
+
 // Trains from the same seed on `device`; returns the training loop's wall time in milliseconds.
 double train(ember::Device device, const Options& options) {
   const auto training = make_training(device, options.seed);
@@ -76,10 +93,11 @@ double train(ember::Device device, const Options& options) {
       elapsed_ms +=
           std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
               .count();
-      std::printf("  step %5d  loss %.6f\n", i + 1, loss.item<float>());
+      report_progress(i + 1, options.steps, loss.item<float>(), elapsed_ms);
       start = std::chrono::steady_clock::now();
     }
   }
+  if (stdout_is_terminal()) std::printf("\n");
   std::printf("  %s: %.2f ms for %d steps (%.2f us/step)\n", device.str().c_str(), elapsed_ms,
               options.steps, 1000.0 * elapsed_ms / options.steps);
   return elapsed_ms;
