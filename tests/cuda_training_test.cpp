@@ -81,7 +81,7 @@ TEST_CASE("empty_cache returns cached memory", "[cuda]") {
   CHECK(cuda::memory_stats().reserved_bytes < reserved);
 }
 
-TEST_CASE("out of GPU memory is a clear error, and the allocator works afterwards", "[cuda][training]") {
+TEST_CASE("out of GPU memory is a clear error and the allocator works afterwards", "[cuda][training][oom]") {
   const auto before = cuda::memory_stats().allocated_bytes;
   // 1 TiB: more than any current card holds.
   CHECK_THROWS_WITH(empty({std::int64_t{1} << 38}, Device::cuda()),
