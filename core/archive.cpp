@@ -38,7 +38,7 @@ template <typename T> void put(std::string& out, T value) {
 // Reads fields from the loaded bytes, failing with the file's name when it runs short.
 class Reader {
  public:
-  Reader(const std::string& data, std::size_t end, const std::string& path)
+  Reader(std::string_view data, std::size_t end, const std::string& path)
       : data_(data), end_(end), path_(path) {}
   template <typename T> T get() {
     T value;
@@ -55,14 +55,14 @@ class Reader {
   bool done() const { return pos_ == end_; }
 
  private:
-  const std::string& data_;
+  std::string_view data_;
   std::size_t end_, pos_ = 0;
   const std::string& path_;
 };
 
 // Whether the entries `data` declares run past its end: tells a truncated file (an interrupted
 // copy) from one whose bytes were changed, once the checksum has failed.
-bool runs_short(const std::string& data) {
+bool runs_short(std::string_view data) {
   std::size_t pos = sizeof kMagic + sizeof(std::uint32_t);
   auto skip = [&](std::uint64_t n) {
     if (n > data.size() - pos) return false;
@@ -141,6 +141,10 @@ NamedTensors load_tensors(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   EMBER_CHECK(in.good(), "load: cannot open '", path, "' (", std::strerror(errno), ")");
   const std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return parse_tensors(data, path);
+}
+
+NamedTensors parse_tensors(std::string_view data, const std::string& path) {
   EMBER_CHECK(data.size() >= sizeof kMagic + 16 && std::memcmp(data.data(), kMagic, sizeof kMagic) == 0,
               "load: '", path, "' is not an Ember tensor archive (bad magic or too short: ",
               data.size(), " bytes)");
@@ -177,9 +181,11 @@ NamedTensors load_tensors(const std::string& path) {
     }
     const DType dtype = dtype_code ? kFloat64 : kFloat32;
     const auto nbytes = r.get<std::uint64_t>();
-    EMBER_CHECK(nbytes == static_cast<std::uint64_t>(shape.numel()) * element_size(dtype), "load: '",
-                path, "': tensor '", name, "' holds ", nbytes, " bytes, its shape ", shape, " needs ",
-                shape.numel() * static_cast<std::int64_t>(element_size(dtype)));
+    const auto numel = static_cast<std::uint64_t>(shape.numel());
+    // Compared by division: numel * element size could overflow for a crafted shape.
+    EMBER_CHECK(nbytes % element_size(dtype) == 0 && nbytes / element_size(dtype) == numel, "load: '",
+                path, "': tensor '", name, "' holds ", nbytes, " bytes, but its shape ", shape, " of ",
+                dtype, " needs ", numel, " elements of ", element_size(dtype), " bytes");
     const char* bytes = r.take(nbytes);
     Tensor t = empty(shape, dtype);
     if (nbytes) std::memcpy(t.raw_data(), bytes, nbytes);

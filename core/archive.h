@@ -10,6 +10,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -26,5 +27,8 @@ void save_tensors(const NamedTensors& tensors, const std::string& path);
 // Reads every tensor of `path` onto the CPU. Throws ember::Error naming the problem when the file
 // is missing, truncated, corrupted (checksum), of another version, or malformed.
 NamedTensors load_tensors(const std::string& path);
+// The same from bytes already in memory; `source` names them in error messages (the fuzz target
+// of fuzz/ calls this).
+NamedTensors parse_tensors(std::string_view bytes, const std::string& source);
 
 }  // namespace ember

@@ -40,6 +40,14 @@ kernels::TensorRef as_gemm_operand(const Tensor& t, Tensor& keep) {
   return r;
 }
 
+bool broadcastable(const Shape& a, const Shape& b) {
+  for (int i = 1; i <= std::min(a.size(), b.size()); ++i) {
+    const std::int64_t da = a[a.size() - i], db = b[b.size() - i];
+    if (da != db && da != 1 && db != 1) return false;
+  }
+  return true;
+}
+
 void run_gemm(const Tensor& out, const kernels::TensorRef& a, const kernels::TensorRef& b,
               double beta) {
   kernels::GemmArgs args;
@@ -71,6 +79,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   Shape batch_a, batch_b;
   for (int d = 0; d < a.dim() - 2; ++d) batch_a.push_back(a.shape()[d]);
   for (int d = 0; d < b.dim() - 2; ++d) batch_b.push_back(b.shape()[d]);
+  EMBER_CHECK(broadcastable(batch_a, batch_b), "matmul: shapes ", a.shape(), " and ", b.shape(),
+              " cannot be multiplied: their batch dims ", batch_a, " and ", batch_b,
+              " cannot be broadcast together");
   Shape out_shape = broadcast_shapes(batch_a, batch_b, "matmul");
   Shape shape_a = out_shape, shape_b = out_shape;
   shape_a.push_back(m); shape_a.push_back(k);

@@ -117,12 +117,18 @@ Tensor expand(const Tensor& x, const Shape& shape) {
     }
     const std::int64_t have = x.shape()[d - lead];
     const std::int64_t want = shape[d] == -1 ? have : shape[d];
+    EMBER_CHECK(want >= 0, "expand: invalid size ", shape[d], " in ", shape);
     EMBER_CHECK(have == want || have == 1, "expand: cannot expand shape ", x.shape(), " to ",
                 shape, " (dim ", d, ": ", have, " to ", want, ")");
     out_shape[d] = want;
     strides[d] = have == want ? x.strides()[d - lead] : 0;
   }
   if (out_shape == x.shape()) return x;
+  try {
+    (void)out_shape.numel();  // a view's element count must fit int64 like any tensor's
+  } catch (const Error& e) {
+    EMBER_FAIL("expand: cannot expand shape ", x.shape(), " to ", shape, ": ", e.what());
+  }
   return make_view(x, out_shape, strides, x.storage_offset());
 }
 

@@ -120,6 +120,8 @@ Tensor& Tensor::copy_(const Tensor& src) {
 Tensor empty(const Shape& shape, TensorOptions options) {
   auto impl = std::make_shared<TensorImpl>();
   const std::int64_t n = shape.numel();
+  EMBER_CHECK(static_cast<std::uint64_t>(n) <= SIZE_MAX / element_size(options.dtype()), "empty: shape ",
+              shape, " of ", options.dtype(), " needs more bytes than this machine can address");
   impl->storage = Storage::allocate(static_cast<std::size_t>(n) * element_size(options.dtype()),
                                     options.device());
   impl->shape = shape;
