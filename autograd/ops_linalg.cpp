@@ -16,6 +16,9 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   // 1-D operands become matrices and the added dim is removed from the result, as in
   // torch.matmul; differentiable unsqueeze/squeeze carry the gradients through.
   if (a.dim() == 1 || b.dim() == 1) {
+    const std::int64_t k_a = a.shape().back(), k_b = b.shape()[b.dim() == 1 ? 0 : b.dim() - 2];
+    EMBER_CHECK(k_a == k_b, "matmul: shapes ", a.shape(), " and ", b.shape(),
+                " cannot be multiplied (inner dims ", k_a, " and ", k_b, " differ)");
     const Tensor a2 = a.dim() == 1 ? unsqueeze(a, 0) : a;
     const Tensor b2 = b.dim() == 1 ? unsqueeze(b, 1) : b;
     Tensor out = matmul(a2, b2);
@@ -58,8 +61,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {
+  ops::check_same_dtype_device("mse_loss", input, target);
   if (reduction == Reduction::None) {
-    EMBER_CHECK(input.defined() && target.defined() && input.shape() == target.shape(),
+    EMBER_CHECK(input.shape() == target.shape(),
                 "mse_loss: input shape ", input.shape(), " and target shape ", target.shape(),
                 " differ; they must be equal");
     const Tensor diff = input - target;
