@@ -20,7 +20,7 @@ namespace {
 static_assert(std::endian::native == std::endian::little, "archives assume a little-endian host");
 constexpr char kMagic[8] = {'E', 'M', 'B', 'E', 'R', 'T', 'N', 'S'};
 
-std::uint64_t fnv1a(const char* data, std::size_t n) {
+std::uint64_t fnv1a(const char* data, std::size_t n) {  // the checksum; archive_checksum exposes it
   std::uint64_t h = 14695981039346656037ull;
   for (std::size_t i = 0; i < n; ++i) {
     h ^= static_cast<unsigned char>(data[i]);
@@ -115,6 +115,8 @@ void write_atomically(const std::string& bytes, const std::string& path) {
 }
 
 }  // namespace
+
+std::uint64_t archive_checksum(std::string_view bytes) { return fnv1a(bytes.data(), bytes.size()); }
 
 void save_tensors(const NamedTensors& tensors, const std::string& path) {
   std::string out(kMagic, sizeof kMagic);

@@ -30,5 +30,7 @@ NamedTensors load_tensors(const std::string& path);
 // The same from bytes already in memory; `source` names them in error messages (the fuzz target
 // of fuzz/ calls this).
 NamedTensors parse_tensors(std::string_view bytes, const std::string& source);
+// The checksum that ends an archive, over the bytes before it.
+std::uint64_t archive_checksum(std::string_view bytes);
 
 }  // namespace ember

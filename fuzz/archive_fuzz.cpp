@@ -13,22 +13,11 @@
 #include "ember/core/archive.h"
 #include "ember/core/error.h"
 
-namespace {
-std::uint64_t fnv1a(const char* data, std::size_t n) {  // the archive's checksum (core/archive.cpp)
-  std::uint64_t h = 14695981039346656037ull;
-  for (std::size_t i = 0; i < n; ++i) {
-    h ^= static_cast<unsigned char>(data[i]);
-    h *= 1099511628211ull;
-  }
-  return h;
-}
-}  // namespace
-
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   if (size == 0) return 0;
   std::string bytes(reinterpret_cast<const char*>(data) + 1, size - 1);
   if (data[0] & 1) {
-    const std::uint64_t sum = fnv1a(bytes.data(), bytes.size());
+    const std::uint64_t sum = ember::archive_checksum(bytes);
     bytes.append(reinterpret_cast<const char*>(&sum), sizeof sum);
   }
   try {
