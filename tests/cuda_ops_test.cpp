@@ -155,5 +155,29 @@ TEST_CASE("random numbers are the same on CPU and CUDA", "[cuda]") {
 TEST_CASE("operands on different devices are refused with both devices named", "[cuda][errors]") {
   const Tensor a = ones({2}), b = ones({2}).to(Device::cuda());
   CHECK_THROWS_WITH(a + b, Catch::Matchers::ContainsSubstring("cpu") && Catch::Matchers::ContainsSubstring("cuda:0"));
+  // Every op with two tensor operands, each way round.
+  const Tensor m = ones({2, 2}), g = ones({2, 2}).to(Device::cuda());
+  const std::vector<std::pair<const char*, std::function<Tensor(const Tensor&, const Tensor&)>>> ops{
+      {"sub", [](auto& x, auto& y) { return x - y; }},
+      {"mul", [](auto& x, auto& y) { return x * y; }},
+      {"div", [](auto& x, auto& y) { return x / y; }},
+      {"pow", [](auto& x, auto& y) { return pow(x, y); }},
+      {"maximum", [](auto& x, auto& y) { return maximum(x, y); }},
+      {"minimum", [](auto& x, auto& y) { return minimum(x, y); }},
+      {"matmul", [](auto& x, auto& y) { return matmul(x, y); }},
+      {"linear", [](auto& x, auto& y) { return linear(x, y); }},
+      {"mse_loss", [](auto& x, auto& y) { return mse_loss(x, y); }},
+  };
+  for (const auto& [name, op] : ops) {
+    INFO(name);
+    CHECK_THROWS_WITH(op(m, g), Catch::Matchers::ContainsSubstring(name) &&
+                                    Catch::Matchers::ContainsSubstring("cpu") &&
+                                    Catch::Matchers::ContainsSubstring("cuda:0"));
+    CHECK_THROWS_WITH(op(g, m), Catch::Matchers::ContainsSubstring(name) &&
+                                    Catch::Matchers::ContainsSubstring("cpu") &&
+                                    Catch::Matchers::ContainsSubstring("cuda:0"));
+  }
+  CHECK_THROWS_WITH(linear(g, g, ones({2})), Catch::Matchers::ContainsSubstring("linear") &&
+                                                 Catch::Matchers::ContainsSubstring("cpu"));
   CHECK_THROWS_WITH(ones({2}).to(Device::cuda(cuda::device_count())), Catch::Matchers::ContainsSubstring("does not exist"));
 }
