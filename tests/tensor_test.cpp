@@ -147,8 +147,11 @@ TEST_CASE("bad input throws ember::Error naming the op and the operands", "[tens
   CHECK_THROWS_WITH(ones({0}).max(), ContainsSubstring("empty"));
 }
 
-TEST_CASE("moving to CUDA without a GPU gives a clear error", "[tensor][errors]") {
-  if (cuda::is_available()) return;  // covered by the GPU tests on a GPU machine
-  CHECK_THROWS_WITH(ones({2}).to(Device::cuda()), ContainsSubstring("cuda:0"));
-  CHECK_THROWS_WITH(ones({2}).to(Device::cuda(3)), ContainsSubstring("cuda:3"));
+TEST_CASE("moving to a CUDA device that does not exist gives a clear error", "[tensor][errors]") {
+  // cuda:N for N = the number of devices never exists: without a GPU (or without CUDA in this
+  // build) that is cuda:0, on a machine with one GPU it is cuda:1.
+  const int n = cuda::device_count();
+  const std::string name = "cuda:" + std::to_string(n);
+  CHECK_THROWS_WITH(ones({2}).to(Device::cuda(n)), ContainsSubstring(name));
+  CHECK_THROWS_WITH(ones({2}).to(Device::cuda(n + 2)), ContainsSubstring("cuda:" + std::to_string(n + 2)));
 }
