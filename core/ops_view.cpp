@@ -1,5 +1,7 @@
 // Views: new sizes, strides and offset over the same storage. Nothing here touches data, except
 // reshape, which copies when no view can express the new shape.
+#include <limits>
+
 #include "ember/core/ops.h"
 
 namespace ember::ops {
@@ -14,6 +16,9 @@ Shape infer_shape(const Shape& shape, std::int64_t numel, const Shape& from, con
       infer = d;
     } else {
       EMBER_CHECK(shape[d] >= 0, name, ": invalid size ", shape[d], " in shape ", shape);
+      EMBER_CHECK(shape[d] == 0 || known <= std::numeric_limits<std::int64_t>::max() / shape[d], name,
+                  ": shape ", shape, " has more elements than int64 holds (for a tensor of shape ", from,
+                  ")");
       known *= shape[d];
     }
   }
