@@ -58,7 +58,11 @@ Strides contiguous_strides(const Shape& shape) {
   std::int64_t running = 1;
   for (int d = shape.size() - 1; d >= 0; --d) {
     strides[d] = running;
-    running *= std::max<std::int64_t>(shape[d], 1);
+    // Only an empty tensor (a zero dim beside huge ones: numel() is 0 and did not throw) can
+    // overflow here, and its strides never address memory; saturate rather than overflow.
+    if (__builtin_mul_overflow(running, std::max<std::int64_t>(shape[d], 1), &running)) {
+      running = std::numeric_limits<std::int64_t>::max();
+    }
   }
   return strides;
 }
