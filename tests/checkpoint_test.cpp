@@ -3,6 +3,7 @@
 // bad files are refused with the model, the optimizer and the generator unchanged. New processes
 // and the shared helpers: tests/checkpoint_support.h.
 #include "checkpoint_support.h"
+#include "file_bytes.h"
 
 using namespace ember;
 using namespace ember::test;
@@ -138,15 +139,8 @@ TEST_CASE(
   optim::Adam source_opt(source.parameters(), adam_options());
   train(source, source_opt, 2);
   nn::save_checkpoint(path, source, source_opt);
-  std::string bytes;
-  {
-    std::ifstream in(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  auto write = [&](const std::string& content) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << content;
-  };
+  const std::string bytes = test::read_bytes(path);
+  auto write = [&](const std::string& content) { test::write_bytes(path, content); };
 
   manual_seed(7);
   Net target;

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "catch.h"
+#include "file_bytes.h"
 #include <ember/ember.h>
 
 using namespace ember;
@@ -101,15 +102,8 @@ TEST_CASE("bad checkpoint files are refused and leave the module unchanged", "[n
   TwoLayer model;
   const std::string path = temp_path("bad.bin");
   nn::save(model, path);
-  std::string bytes;
-  {
-    std::ifstream in(path, std::ios::binary);
-    bytes.assign(std::istreambuf_iterator<char>(in), {});
-  }
-  auto write = [&](const std::string& content) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    out << content;
-  };
+  const std::string bytes = test::read_bytes(path);
+  auto write = [&](const std::string& content) { test::write_bytes(path, content); };
   TwoLayer target;
   const auto before = target.fc1->weight.to_vector<float>();
   auto unchanged = [&] { return target.fc1->weight.to_vector<float>() == before; };
