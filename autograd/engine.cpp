@@ -1,10 +1,12 @@
 // The backward pass: order the graph's nodes so each runs after every node that feeds it a
 // gradient, then run them, summing gradients where a tensor was used more than once, and
 // accumulate into the leaves' .grad.
+#include <functional>
 #include <vector>
 
 #include "ember/autograd/anomaly.h"
 #include "ember/autograd/grad_mode.h"
+#include "ember/autograd/hooks.h"
 #include "ember/autograd/node.h"
 #include "ember/core/factories.h"
 #include "ember/core/ops.h"
@@ -39,13 +41,29 @@ void accumulate_into_leaf(TensorImpl& leaf, Tensor g) {
       .binary(grad.device().index(), kernels::BinaryOp::Add, ops::ref(grad), ops::ref(grad), ops::ref(g));
 }
 
+// Callbacks queued by hooks of the running backward pass; null when no pass is running.
+thread_local std::vector<std::function<void()>>* pass_callbacks = nullptr;
+thread_local std::uint64_t pass_id = 0;       // of the running pass, 0 when none
+thread_local std::uint64_t passes_started = 0;
+
+void run_leaf_hooks(const Tensor& leaf) {
+  for (const PostAccumulateGradHook& hook : leaf.impl().hooks->post_accumulate) hook(leaf);
+}
+
+// A hooked leaf's hooks run when the last edge of this pass that points at it has been handled.
+void leaf_edge_done(const std::shared_ptr<TensorImpl>& leaf) {
+  LeafHooks& hooks = *leaf->hooks;
+  if (--hooks.pending == 0 && leaf->grad) run_leaf_hooks(Tensor(leaf));
+}
+
 void add_to_pending(Node& node, Tensor g) {
   node.pending_grad = node.pending_grad.defined()
                           ? ops::binary(kernels::BinaryOp::Add, node.pending_grad, g, "backward")
                           : std::move(g);
 }
 
-// Counts, for every node reachable from root, the edges that point at it; returns how many nodes.
+// Counts, for every node reachable from root, the edges that point at it (and for hooked leaves,
+// the edges that will deliver a gradient to them); returns how many nodes.
 std::size_t count_dependencies(Node* root) {
   static thread_local std::uint64_t epoch = 0;  // marks nodes seen in this pass without a set
   ++epoch;
@@ -58,7 +76,13 @@ std::size_t count_dependencies(Node* root) {
     stack.pop_back();
     ++count;
     for (int i = 0; i < n->num_inputs; ++i) {
-      Node* next = n->edges[static_cast<std::size_t>(i)].node.get();
+      const Edge& edge = n->edges[static_cast<std::size_t>(i)];
+      if (edge.leaf && edge.leaf->hooks) [[unlikely]] {
+        LeafHooks& hooks = *edge.leaf->hooks;
+        if (hooks.pass != epoch) hooks = {std::move(hooks.post_accumulate), 0, epoch};
+        ++hooks.pending;
+      }
+      Node* next = edge.node.get();
       if (!next) continue;
       if (next->visit_epoch != epoch) {
         next->visit_epoch = epoch;
@@ -71,6 +95,9 @@ std::size_t count_dependencies(Node* root) {
   return count;
 }
 
+void run_graph(const std::shared_ptr<Node>& root_node, const Tensor& seed, bool retain_graph,
+               bool check_anomalies);
+
 }  // namespace
 
 void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
@@ -82,10 +109,35 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
   NoGradGuard no_grad;  // backward functions compute with ordinary ops, recording nothing
   const bool check_anomalies = AnomalyMode::is_enabled();
   if (check_anomalies) [[unlikely]] detail::check_seed_gradient(seed);
+  std::vector<std::function<void()>> callbacks;
+  struct PassScope {  // a backward run from a callback has its own list; restore the outer one
+    std::vector<std::function<void()>>* outer = pass_callbacks;
+    std::uint64_t outer_id = pass_id;
+    ~PassScope() {
+      pass_callbacks = outer;
+      pass_id = outer_id;
+    }
+  } pass_scope;
+  pass_callbacks = &callbacks;
+  pass_id = ++passes_started;
   if (!root_node) {  // a leaf: its gradient is the seed
     accumulate_into_leaf(root.impl(), seed);
-    return;
+    if (root.impl().hooks) run_leaf_hooks(root);
+  } else {
+    run_graph(root_node, seed, retain_graph, check_anomalies);
   }
+  // Callbacks may queue further callbacks; run until none is left.
+  for (std::size_t i = 0; i < callbacks.size(); ++i) {
+    auto callback = std::move(callbacks[i]);
+    callback();
+  }
+}
+
+namespace {
+
+// Runs the graph's nodes in dependency order, from root_node given the seed gradient.
+void run_graph(const std::shared_ptr<Node>& root_node, const Tensor& seed, bool retain_graph,
+               bool check_anomalies) {
   const std::size_t nodes = count_dependencies(root_node.get());
   logging::debug("backward: {} nodes from {}", nodes, root_node->name());
   std::vector<Node*> ready{root_node.get()};
@@ -121,11 +173,33 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
         if (--edge.node->dependencies == 0 && edge.node->pending_grad.defined()) {
           ready.push_back(edge.node.get());
         }
-      } else if (g.defined()) {
-        accumulate_into_leaf(*edge.leaf, std::move(g));
+      } else {
+        if (g.defined()) accumulate_into_leaf(*edge.leaf, std::move(g));
+        if (edge.leaf->hooks) [[unlikely]] leaf_edge_done(edge.leaf);
       }
     }
   }
+}
+
+}  // namespace
+
+void register_post_accumulate_grad_hook(const Tensor& leaf, PostAccumulateGradHook hook) {
+  EMBER_CHECK(leaf.is_leaf() && leaf.requires_grad(), "register_post_accumulate_grad_hook: the "
+              "tensor (shape ", leaf.shape(), ") must be a leaf that requires grad");
+  EMBER_CHECK(hook != nullptr, "register_post_accumulate_grad_hook: empty hook");
+  TensorImpl& impl = leaf.impl();
+  if (!impl.hooks) impl.hooks = std::make_shared<LeafHooks>();
+  impl.hooks->post_accumulate.push_back(std::move(hook));
+}
+
+void clear_hooks(const Tensor& leaf) { leaf.impl().hooks.reset(); }
+
+std::uint64_t current_pass_id() { return pass_id; }
+
+void queue_callback(std::function<void()> callback) {
+  EMBER_CHECK(pass_callbacks != nullptr, "queue_callback: no backward pass is running; call it "
+              "from a hook during backward()");
+  pass_callbacks->push_back(std::move(callback));
 }
 
 }  // namespace autograd

@@ -24,4 +24,8 @@ template <typename... Args> void warn(spdlog::format_string_t<Args...> fmt, Args
   logger().warn(fmt, std::forward<Args>(args)...);
 }
 
+template <typename... Args> void error(spdlog::format_string_t<Args...> fmt, Args&&... args) {
+  logger().error(fmt, std::forward<Args>(args)...);
+}
+
 }  // namespace ember::logging

@@ -22,6 +22,7 @@ namespace ember {
 
 namespace autograd {
 class Node;
+struct LeafHooks;
 }
 
 struct TensorImpl {
@@ -37,6 +38,9 @@ struct TensorImpl {
   std::shared_ptr<TensorImpl> grad;
   std::shared_ptr<autograd::Node> grad_fn;
   std::uint32_t output_nr = 0;
+  // Hooks run after backward accumulates this leaf's gradient (autograd/hooks.h); null for all
+  // but the few leaves that have one, such as the parameters under DistributedDataParallel.
+  std::shared_ptr<autograd::LeafHooks> hooks;
 };
 
 // Options for factories: dtype, device and requires_grad. Converts from a DType or a Device, so

@@ -1,0 +1,48 @@
+// main() for ember_distributed_tests: every rank joins the process group the launcher set up
+// (mpirun, environment variables, or none for a group of one), then runs the same Catch2 tests,
+// whose collectives meet across ranks. The tests use CHECK, not REQUIRE, around collectives, so
+// that a failure on one rank does not leave the others waiting in a collective it skipped.
+//
+// Asked for the [cuda] tests on a machine without a GPU (or a build without NCCL), it exits with
+// 77, which CTest reports as skipped.
+#if !defined(EMBER_CATCH2_MAJOR) || EMBER_CATCH2_MAJOR < 3
+#define CATCH_CONFIG_RUNNER
+#endif
+#include <cstdio>
+#include <string_view>
+
+#include "catch.h"
+#include "distributed_support.h"
+
+namespace ember::test {
+std::shared_ptr<distributed::ProcessGroup>& group_slot() {
+  static std::shared_ptr<distributed::ProcessGroup> group;
+  return group;
+}
+distributed::ProcessGroup& group() { return *group_slot(); }
+std::shared_ptr<distributed::ProcessGroup> group_ptr() { return group_slot(); }
+}  // namespace ember::test
+
+int main(int argc, char* argv[]) {
+  constexpr int kSkipReturnCode = 77;  // SKIP_RETURN_CODE in tests/CMakeLists.txt
+  bool wants_cuda = false;
+  for (int i = 1; i < argc; ++i) wants_cuda |= std::string_view(argv[i]).find("[cuda]") != std::string_view::npos;
+  auto& group = ember::test::group_slot();
+  group = ember::distributed::ProcessGroup::init();
+  if (wants_cuda && !group->backends().nccl) {
+    std::printf("rank %d: no CUDA device or no NCCL: skipping the [cuda] distributed tests\n", group->rank());
+    group.reset();
+    return kSkipReturnCode;
+  }
+  std::printf("rank %d of %d (%s)\n", group->rank(), group->world_size(), group->launcher().c_str());
+  Catch::Session session;
+  int rc = session.applyCommandLine(argc, argv);
+  if (rc == 0) rc = session.run();
+  // A rank whose tests failed makes every rank fail, so the launcher's status is the group's.
+  ember::Tensor failed = ember::full({1}, rc != 0 ? 1.0 : 0.0);
+  group->all_reduce(failed, ember::distributed::ReduceOp::Max);
+  const bool any_failed = failed.item<double>() != 0.0;
+  group->barrier();
+  group.reset();
+  return rc != 0 ? rc : (any_failed ? 1 : 0);
+}
