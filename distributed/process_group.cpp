@@ -115,8 +115,8 @@ class Group final : public ProcessGroup {
   void check_single(const char* op) const {
     EMBER_CHECK(world_size() == 1, "ProcessGroup::", op, ": CPU tensors are reduced through MPI, "
                 "but this group of ", world_size(), " ranks was set up from environment variables "
-                "(", launcher(), "); start the ranks with mpirun to use CPU tensors, or move the "
-                "tensors to this rank's GPU (", device(), ") to use NCCL");
+                "(", launcher(), "); start the ranks with mpirun to use CPU tensors",
+                device().is_cuda() ? ", or move the tensors to this rank's GPU to use NCCL" : "");
   }
 
   detail::NcclComm& nccl(Device d, const char* op) {

@@ -7,7 +7,7 @@ set -euo pipefail
 
 min_cmake=3.24
 tools=(cmake make g++)
-libraries=(libeigen3-dev catch2 libspdlog-dev)
+libraries=(libeigen3-dev catch2 libspdlog-dev libopenmpi-dev openmpi-bin)
 
 installed() { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }
 

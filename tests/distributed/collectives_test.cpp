@@ -71,3 +71,16 @@ TEST_CASE("collectives refuse tensors they cannot reduce in place", "[cpu][colle
   Tensor leaf = zeros({3}, TensorOptions().requires_grad(true));
   CHECK_THROWS_WITH(g.all_reduce(leaf), Catch::Matchers::ContainsSubstring("NoGradGuard"));
 }
+
+TEST_CASE("the group knows its ranks and meets at barriers", "[cpu][cuda][bootstrap]") {
+  auto& g = test::group();
+  CHECK(g.world_size() >= 1);
+  CHECK(g.rank() >= 0);
+  CHECK(g.rank() < g.world_size());
+  for (int i = 0; i < 5; ++i) g.barrier();
+  if (g.world_size() > 1 && !g.backends().mpi) {
+    // Set up from environment variables without mpirun: CPU tensors have no transport.
+    Tensor t = zeros({2});
+    CHECK_THROWS_WITH(g.all_reduce(t), Catch::Matchers::ContainsSubstring("mpirun"));
+  }
+}

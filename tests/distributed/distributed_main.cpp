@@ -38,10 +38,16 @@ int main(int argc, char* argv[]) {
   Catch::Session session;
   int rc = session.applyCommandLine(argc, argv);
   if (rc == 0) rc = session.run();
-  // A rank whose tests failed makes every rank fail, so the launcher's status is the group's.
-  ember::Tensor failed = ember::full({1}, rc != 0 ? 1.0 : 0.0);
-  group->all_reduce(failed, ember::distributed::ReduceOp::Max);
-  const bool any_failed = failed.item<double>() != 0.0;
+  // A rank whose tests failed makes every rank fail, so the launcher's status is the group's
+  // (where there is a transport for it: CPU tensors need MPI, CUDA ones NCCL).
+  bool any_failed = false;
+  const auto backends = group->backends();
+  if (backends.mpi || backends.nccl || group->world_size() == 1) {
+    const ember::Device where = backends.mpi || !backends.nccl ? ember::Device::cpu() : group->device();
+    ember::Tensor failed = ember::full({1}, rc != 0 ? 1.0 : 0.0, where);
+    group->all_reduce(failed, ember::distributed::ReduceOp::Max);
+    any_failed = failed.item<double>() != 0.0;
+  }
   group->barrier();
   group.reset();
   return rc != 0 ? rc : (any_failed ? 1 : 0);
