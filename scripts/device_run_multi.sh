@@ -22,10 +22,10 @@ step device; nvidia-smi -L; nvidia-smi topo -m 2>/dev/null | head -12; git log -
 ldd "$B/libember.so" | grep -E "nccl|not found"
 counts=(); for n in 2 4 8; do ((n <= gpus)) && counts+=("$n"); done
 
-step GPU tests; run "$B/tests/ember_cuda_tests"
+step GPU tests; run timeout 150 "$B/tests/ember_cuda_tests"
 step "distributed, 1 rank (NCCL)"; run "$B/tests/ember_distributed_tests" "[cuda]"
 step "memcheck, distributed 1 rank"
-run timeout 240 compute-sanitizer --tool memcheck --error-exitcode 9 "$B/tests/ember_distributed_tests" "[cuda]"
+run timeout 150 compute-sanitizer --tool memcheck --error-exitcode 9 "$B/tests/ember_distributed_tests" "[cuda]"
 for n in "${counts[@]}"; do
   step "distributed, $n ranks (NCCL)"
   run timeout 300 scripts/ember_launch.sh -n "$n" "$B/tests/ember_distributed_tests" "[cuda],[bootstrap]"
