@@ -92,20 +92,30 @@ class DistributedDataParallelImpl::Reducer {
 
   void launch(Bucket& b) {
     for (std::size_t k = 0; k < b.params.size(); ++k) {
-      const Tensor& p = params_[b.params[k]];
-      EMBER_CHECK(p.device() == b.flat.device() && p.dtype() == b.flat.dtype() &&
-                  p.shape() == slot(b, k).shape(),
+      Tensor p = params_[b.params[k]];
+      EMBER_CHECK(p.device() == b.flat.device() && p.dtype() == b.flat.dtype(),
                   "DistributedDataParallel: a parameter (shape ", p.shape(), ", ", p.dtype(), " on ",
                   p.device(), ") changed after the model was wrapped (its bucket is ", b.flat.dtype(),
                   " on ", b.flat.device(), "); move or convert the module before wrapping it");
       const Tensor grad = p.grad();
+      const Tensor view = slot(b, k);
+      if (is_view_of_bucket(grad, view)) continue;  // accumulated in place into the bucket
       if (grad.defined()) {
-        ops::copy_into(slot(b, k), grad);
+        ops::copy_into(view, grad);
       } else {
-        ops::fill(slot(b, k), 0.0);  // no gradient on this rank: it contributes zero
+        ops::fill(view, 0.0);  // no gradient on this rank: it contributes zero
       }
+      // From now on the gradient lives in the bucket (PyTorch's gradient_as_bucket_view): the
+      // averaged values land in .grad with no copy back, and a gradient accumulated over several
+      // backward passes is summed in place there.
+      p.set_grad(view);
     }
     b.work = group_->all_reduce_async(b.flat, distributed::ReduceOp::Avg);
+  }
+
+  static bool is_view_of_bucket(const Tensor& grad, const Tensor& view) {
+    return grad.defined() && grad.impl().storage == view.impl().storage &&
+           grad.storage_offset() == view.storage_offset() && grad.strides() == view.strides();
   }
 
   void finish_pass() {
@@ -113,17 +123,8 @@ class DistributedDataParallelImpl::Reducer {
     // Buckets with a parameter that got no gradient in this pass go now, still in order.
     while (next_launch_ < buckets_.size()) launch(buckets_[next_launch_++]);
     for (Bucket& b : buckets_) {
-      b.work->wait();
+      b.work->wait();  // later work on the device (the optimizer step) sees the averages
       b.work.reset();
-      for (std::size_t k = 0; k < b.params.size(); ++k) {
-        Tensor p = params_[b.params[k]];
-        const Tensor grad = p.grad();
-        if (grad.defined()) {
-          ops::copy_into(grad, slot(b, k));
-        } else {
-          p.set_grad(ops::clone(slot(b, k)));
-        }
-      }
     }
   }
 

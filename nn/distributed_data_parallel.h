@@ -13,9 +13,11 @@
 //
 // How: the parameters are grouped into buckets of about `bucket_cap_bytes`, in reverse order of
 // registration (the order backward produces their gradients). When the last gradient of a bucket
-// is written, the bucket is copied into one flat buffer and all-reduced (NCCL or MPI) while
-// backward goes on with the other layers; at the end of backward the averages are copied back
-// into the parameters' .grad. Buckets are reduced in the same order on every rank.
+// is written, the bucket's gradients are copied into one flat buffer and all-reduced (NCCL or MPI)
+// while backward goes on with the other layers. Each .grad then becomes a view of its bucket, so
+// the averages need no copy back (PyTorch's gradient_as_bucket_view); at the end of backward the
+// device's stream waits for the all-reduces. Buckets are reduced in the same order on every rank.
+// Gradients accumulated over several backward passes before a step are averaged correctly.
 //
 // A parameter that gets no gradient on a rank in some backward pass counts as a zero gradient
 // there. Move the module to its device before wrapping it; parameters must not change afterwards.

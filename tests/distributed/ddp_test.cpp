@@ -75,3 +75,40 @@ TEST_CASE("DDP on CUDA equals training on the whole batch", "[cuda][ddp]") {
   check_ddp_matches_full_batch(test::group().device(), std::size_t{25} << 20);
   check_ddp_matches_full_batch(test::group().device(), 512);
 }
+
+namespace {
+
+// Two backward passes before a step, without zeroing: the gradient is the sum of both passes'
+// averages, as one process's would be.
+void check_ddp_accumulates(Device device) {
+  auto& g = test::group();
+  const std::int64_t per_rank = 8, world = g.world_size(), rank = g.rank();
+  manual_seed(99);
+  const Tensor x_all = randn({per_rank * world, 8}).to(device);
+  const Tensor y_all = randn({per_rank * world, 4}).to(device);
+  const Tensor x = x_all.slice(0, rank * per_rank, (rank + 1) * per_rank).contiguous();
+  const Tensor y = y_all.slice(0, rank * per_rank, (rank + 1) * per_rank).contiguous();
+  nn::Sequential local = make_net(11, device);
+  nn::DistributedDataParallel ddp(local, test::group_ptr());
+  nn::Sequential reference = make_net(11, device);
+  nn::MSELoss mse;
+  for (int pass = 0; pass < 2; ++pass) {
+    mse(ddp(x), y).backward();
+    mse(reference(x_all), y_all).backward();
+  }
+  const auto a = ddp->parameters(), b = reference->parameters();
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    INFO("accumulated gradient of parameter " << i << " on " << device << ", " << world << " ranks");
+    CHECK(allclose(a[i].grad(), b[i].grad(), world == 1 ? 0 : 1e-5, world == 1 ? 0 : 1e-6));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("DDP averages gradients accumulated over two backward passes (CPU)", "[cpu][ddp]") {
+  check_ddp_accumulates(Device::cpu());
+}
+
+TEST_CASE("DDP averages gradients accumulated over two backward passes (CUDA)", "[cuda][ddp]") {
+  check_ddp_accumulates(test::group().device());
+}
