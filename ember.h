@@ -8,6 +8,7 @@
 #include "ember/autograd/ops.h"
 #include "ember/core/archive.h"
 #include "ember/core/cuda.h"
+#include "ember/core/cuda_graph.h"
 #include "ember/core/device.h"
 #include "ember/core/dtype.h"
 #include "ember/core/error.h"

@@ -1,4 +1,6 @@
 // matmul, linear and mse_loss with their backward.
+#include <tuple>
+
 #include "ember/autograd/ops.h"
 #include "ember/autograd/record.h"
 #include "ember/core/ops.h"
@@ -52,9 +54,14 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
              if (grads.needs(1)) {
                const Tensor& input = sx.get("linear");
                const Tensor x2 = ops::reshape(input, {-1, input.shape().back()});
-               grads[1] = ops::matmul(ops::transpose(g2, 0, 1), x2);
+               if (grads.needs(2)) {  // both from one GEMM: db = the row sums of g^T
+                 std::tie(grads[1], grads[2]) = ops::matmul_and_row_sums(ops::transpose(g2, 0, 1), x2);
+               } else {
+                 grads[1] = ops::matmul(ops::transpose(g2, 0, 1), x2);
+               }
+             } else if (grads.needs(2)) {
+               grads[2] = ops::reduce(kernels::ReduceOp::Sum, g2, 1u, false, "linear");
              }
-             if (grads.needs(2)) grads[2] = ops::reduce(kernels::ReduceOp::Sum, g2, 1u, false, "linear");
            });
   }
   return out;

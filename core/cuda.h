@@ -11,6 +11,8 @@ namespace ember::cuda {
 
 bool is_available();
 int device_count();
+// True while this thread runs the step given to ember::cuda::capture (core/cuda_graph.h).
+bool is_capturing();
 // Blocks the host until every queued operation on every device is done.
 void synchronize();
 

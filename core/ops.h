@@ -3,6 +3,8 @@
 // allocates its result, and calls the backend table of the inputs' device.
 #pragma once
 
+#include <utility>
+
 #include "ember/core/tensor.h"
 #include "ember/kernels/backend.h"
 
@@ -34,6 +36,9 @@ Tensor sum_to(const Tensor& g, const Shape& shape);
 Tensor matmul(const Tensor& a, const Tensor& b);
 // x @ w^T + bias for x [..., in], w [out, in], bias [out] (bias may be undefined).
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias);
+// For linear's backward: {a @ b, the sums of a's rows}, 2-D a and b, in one GEMM where the backend
+// can (a = g^T and b = x give the weight and the bias gradients).
+std::pair<Tensor, Tensor> matmul_and_row_sums(const Tensor& a, const Tensor& b);
 
 // Sum of squared differences of two same-shaped tensors, as a 0-d tensor.
 Tensor mse_sum(const Tensor& a, const Tensor& b);

@@ -49,8 +49,10 @@ bool broadcastable(const Shape& a, const Shape& b) {
 }
 
 void run_gemm(const Tensor& out, const kernels::TensorRef& a, const kernels::TensorRef& b,
-              double beta) {
+              double beta, const Tensor& bias = Tensor(), const Tensor& row_sums = Tensor()) {
   kernels::GemmArgs args;
+  if (bias.defined()) args.bias = ref(bias);
+  if (row_sums.defined()) args.row_sums = ref(row_sums);
   args.a = a;
   args.b = b;
   args.c = ref(out);
@@ -108,26 +110,46 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
   Shape out_shape = x.shape();
   out_shape[out_shape.size() - 1] = out_features;
   Tensor out = empty(out_shape, x.options());
-  double beta = 0.0;
   if (bias.defined()) {
     check_same_dtype_device("linear", x, bias);
     EMBER_CHECK(bias.dim() == 1 && bias.shape()[0] == out_features, "linear: bias of shape ",
                 bias.shape(), " does not match weight of shape ", w.shape(), " (expected [",
                 out_features, "])");
-    copy_into(out, bias);  // the bias, broadcast over rows; GEMM then adds x @ w^T onto it
-    beta = 1.0;
   }
   if (out.numel() == 0) return out;
-  if (in == 0) {
-    if (!bias.defined()) fill(out, 0.0);
+  if (in == 0) {  // an empty product: the bias alone
+    if (bias.defined()) copy_into(out, bias);
+    else fill(out, 0.0);
     return out;
   }
   const std::int64_t rows = x.numel() / in;
   Tensor keep_x, keep_w;
   const Tensor x2 = reshape(x, {1, rows, in});
   const Tensor wt = unsqueeze(transpose(w, 0, 1), 0);  // [1, in, out]: a view, GEMM reads it transposed
-  run_gemm(out, as_gemm_operand(x2, keep_x), as_gemm_operand(wt, keep_w), beta);
+  // The bias rides in the GEMM's epilogue: no separate pass over the output.
+  run_gemm(out, as_gemm_operand(x2, keep_x), as_gemm_operand(wt, keep_w), 0.0,
+           bias.defined() ? contiguous(bias) : Tensor());
   return out;
+}
+
+std::pair<Tensor, Tensor> matmul_and_row_sums(const Tensor& a, const Tensor& b) {
+  check_same_dtype_device("matmul_and_row_sums", a, b);
+  EMBER_CHECK(a.dim() == 2 && b.dim() == 2 && a.shape()[1] == b.shape()[0], "matmul_and_row_sums: ",
+              "shapes ", a.shape(), " and ", b.shape(), " are not [m, k] and [k, n]");
+  const std::int64_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
+  Tensor out = empty({m, n}, a.options());
+  Tensor sums = empty({m}, a.options());
+  if (k == 0) {
+    fill(out, 0.0);
+    fill(sums, 0.0);
+    return {out, sums};
+  }
+  if (m == 0) return {out, sums};
+  if (n == 0) return {out, reduce(kernels::ReduceOp::Sum, a, 2u, false, "matmul_and_row_sums")};
+  Tensor keep_a, keep_b;
+  run_gemm(out, as_gemm_operand(unsqueeze(a, 0), keep_a), as_gemm_operand(unsqueeze(b, 0), keep_b), 0.0,
+           Tensor(), sums);
+  return {out, sums};
 }
 
 }  // namespace ember::ops

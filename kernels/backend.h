@@ -34,12 +34,22 @@ enum class ReduceOp : std::uint8_t { Sum, Max };
 // a batch stride may be 0 (operand shared by every batch). Within a matrix one of the two strides
 // of A and of B is 1 (core guarantees it), so a transposed view is a BLAS operation flag, not a
 // copy. C is contiguous per matrix. When beta is 0, C's old contents are ignored (may be NaN).
+//
+// Epilogues for linear layers (batch 1 only), done in the GEMM where the backend can (cuBLASLt):
+//   bias (length n, contiguous): C = alpha * A @ B + bias, the bias added to every row; beta is 0;
+//   row_sums (length m, contiguous): also written with the sums of A's rows over k. For the weight
+//     gradient dW = g^T @ x of linear, that is the bias gradient, from the same read of g.
 struct GemmArgs {
   TensorRef a, b, c;
   double alpha = 1.0;
   double beta = 0.0;
   bool allow_tf32 = false;
+  TensorRef bias = {};      // data == nullptr: none
+  TensorRef row_sums = {};  // data == nullptr: none
 };
+
+// What every backend's gemm checks of the epilogue arguments (defined in backend.cpp).
+void check_epilogue_args(const GemmArgs& args, const char* who);
 
 // One Adam/AdamW update over every parameter, as torch.optim.Adam does it (the single-tensor,
 // foreach=False formulas, op by op in the parameter's dtype). All refs are contiguous; lists have
@@ -49,6 +59,9 @@ struct AdamArgs {
   bool amsgrad, decoupled_weight_decay, maximize;
   std::int64_t step;  // the step number after this update (1 on the first update)
   std::span<const TensorRef> params, grads, exp_avg, exp_avg_sq, max_exp_avg_sq;
+  // Capturable Adam (CUDA only): one float64 counter per parameter, on the device; the update adds
+  // 1 to each and takes its step number from it instead of `step`. Empty otherwise.
+  std::span<const TensorRef> steps = {};
 };
 
 // One SGD update as torch.optim.SGD does it. momentum_buffers is empty when momentum is 0; on the

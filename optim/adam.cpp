@@ -4,6 +4,7 @@
 #include <string>
 
 #include "ember/autograd/grad_mode.h"
+#include "ember/core/cuda.h"
 #include "ember/core/factories.h"
 #include "ember/core/log.h"
 #include "ember/core/ops.h"
@@ -24,7 +25,7 @@ Adam::Adam(std::vector<Tensor> params, AdamOptions options, bool decoupled)
 
 namespace {
 AdamOptions as_adam(const AdamWOptions& o) {
-  return {o.lr, o.betas, o.eps, o.weight_decay, o.amsgrad, o.maximize};
+  return {o.lr, o.betas, o.eps, o.weight_decay, o.amsgrad, o.maximize, o.capturable};
 }
 }  // namespace
 
@@ -33,11 +34,19 @@ AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options)
 
 void Adam::step() {
   NoGradGuard no_grad;
+  const bool capturing = cuda::is_capturing();
   std::vector<std::size_t> active;
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const Tensor grad = params_[i].grad();
     if (!grad.defined()) continue;
     State& s = state_[i];
+    const bool device_step = options_.capturable && params_[i].is_cuda();
+    EMBER_CHECK(!capturing || device_step, "Adam: inside ember::cuda::capture, construct Adam with "
+                "capturable = true: the step count changes every step, and a graph would replay the "
+                "count it captured");
+    EMBER_CHECK(!capturing || (s.exp_avg.defined() && s.device_step.defined()), "Adam: parameter ", i,
+                " has no optimizer state yet; run the step once before ember::cuda::capture, so that "
+                "the state exists outside the graph");
     if (!s.exp_avg.defined()) {  // state is created on first use, on the parameter's device
       logging::debug("Adam: new state for parameter {} ({} on {})", i, params_[i].shape().str(),
                  params_[i].device().str());
@@ -45,13 +54,21 @@ void Adam::step() {
       s.exp_avg_sq = zeros_like(params_[i]);
       if (options_.amsgrad) s.max_exp_avg_sq = zeros_like(params_[i]);
     }
+    if (device_step && !s.device_step.defined()) {
+      s.device_step = full({}, static_cast<double>(s.step), TensorOptions(kFloat64).device(params_[i].device()));
+    }
     ++s.step;
     active.push_back(i);
   }
   detail::for_each_group(
-      active, [&](std::size_t i) { return detail::GroupKey{params_[i].device(), params_[i].dtype(), state_[i].step}; },
+      active,
+      [&](std::size_t i) {
+        // Parameters whose count lives on the GPU go in one launch whatever their counts.
+        const bool on_gpu = state_[i].device_step.defined();
+        return detail::GroupKey{params_[i].device(), params_[i].dtype(), on_gpu ? -1 : state_[i].step};
+      },
       [&](const detail::GroupKey& key, const std::vector<std::size_t>& members) {
-        std::vector<kernels::TensorRef> p, g, m, v, vmax;
+        std::vector<kernels::TensorRef> p, g, m, v, vmax, steps;
         std::vector<Tensor> keep;  // contiguous copies of gradients, alive until the launch is queued
         for (std::size_t i : members) {
           EMBER_CHECK(params_[i].is_contiguous(), "Adam: parameter ", i, " is not contiguous");
@@ -62,11 +79,12 @@ void Adam::step() {
           m.push_back(ops::ref(state_[i].exp_avg));
           v.push_back(ops::ref(state_[i].exp_avg_sq));
           if (options_.amsgrad) vmax.push_back(ops::ref(state_[i].max_exp_avg_sq));
+          if (state_[i].device_step.defined()) steps.push_back(ops::ref(state_[i].device_step));
           params_[i].impl().storage->bump_version();
         }
         kernels::AdamArgs args{options_.lr, options_.betas.first, options_.betas.second, options_.eps,
                                options_.weight_decay, options_.amsgrad, decoupled_, options_.maximize,
-                               key.key, p, g, m, v, vmax};
+                               std::max<std::int64_t>(key.key, 1), p, g, m, v, vmax, steps};
         logging::trace("Adam: step {} of {} parameters on {} in one launch", key.key, members.size(),
                    key.device.str());
         kernels::backend(key.device).adam(key.device.index(), args);
@@ -79,7 +97,9 @@ NamedTensors Adam::state_dict() const {
     const State& s = state_[i];
     if (!s.exp_avg.defined()) continue;
     const std::string prefix = "state." + std::to_string(i) + ".";
-    out.emplace_back(prefix + "step", scalar_tensor(static_cast<double>(s.step), kFloat64));
+    // A count on the GPU is the true one (a replayed graph advances it without the host).
+    const double step = s.device_step.defined() ? s.device_step.item<double>() : static_cast<double>(s.step);
+    out.emplace_back(prefix + "step", scalar_tensor(step, kFloat64));
     out.emplace_back(prefix + "exp_avg", s.exp_avg);
     out.emplace_back(prefix + "exp_avg_sq", s.exp_avg_sq);
     if (s.max_exp_avg_sq.defined()) out.emplace_back(prefix + "max_exp_avg_sq", s.max_exp_avg_sq);

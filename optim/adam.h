@@ -15,6 +15,10 @@ struct AdamOptions {
   double weight_decay = 0.0;
   bool amsgrad = false;
   bool maximize = false;
+  // Keep each CUDA parameter's step count on the GPU, incremented by the update kernel, so that
+  // the step can be captured in a CUDA graph (ember::cuda::capture) and replayed, as PyTorch's
+  // capturable=True. Costs one tiny extra kernel per step.
+  bool capturable = false;
 };
 
 class Adam : public Optimizer {
@@ -30,8 +34,9 @@ class Adam : public Optimizer {
 
  private:
   struct State {
-    std::int64_t step = 0;
+    std::int64_t step = 0;  // with a device_step, the count when the host last knew it
     Tensor exp_avg, exp_avg_sq, max_exp_avg_sq;
+    Tensor device_step;  // capturable CUDA parameters: the step count, a float64 on the GPU
   };
   AdamOptions options_;
   bool decoupled_;
@@ -46,6 +51,10 @@ struct AdamWOptions {
   double weight_decay = 1e-2;
   bool amsgrad = false;
   bool maximize = false;
+  // Keep each CUDA parameter's step count on the GPU, incremented by the update kernel, so that
+  // the step can be captured in a CUDA graph (ember::cuda::capture) and replayed, as PyTorch's
+  // capturable=True. Costs one tiny extra kernel per step.
+  bool capturable = false;
 };
 
 class AdamW : public Adam {

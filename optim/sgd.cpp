@@ -3,6 +3,7 @@
 #include <string>
 
 #include "ember/autograd/grad_mode.h"
+#include "ember/core/cuda.h"
 #include "ember/core/factories.h"
 #include "ember/core/ops.h"
 #include "ember/optim/fused_update.h"
@@ -22,8 +23,13 @@ void SGD::step() {
   NoGradGuard no_grad;
   const bool use_momentum = options_.momentum != 0.0;
   std::vector<std::size_t> active;
+  const bool capturing = cuda::is_capturing();
   for (std::size_t i = 0; i < params_.size(); ++i) {
-    if (params_[i].grad().defined()) active.push_back(i);
+    if (!params_[i].grad().defined()) continue;
+    active.push_back(i);
+    // The first momentum step differs from the others: a graph must capture a later one.
+    EMBER_CHECK(!capturing || !use_momentum || momentum_buffers_[i].defined(), "SGD: parameter ", i,
+                " has no momentum buffer yet; run the step once before ember::cuda::capture");
   }
   // A parameter's first momentum step sets its buffer to the gradient: group those apart.
   detail::for_each_group(

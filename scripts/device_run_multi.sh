@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# On a machine with several GPUs, from .devbin/ (scripts/make_devbin.sh): the GPU tests, the
+# On a machine with several GPUs, from .devbin/ (scripts/make_devbin.sh): the GPU tests (and
+# compute-sanitizer memcheck on them), the single-GPU step benchmarks beside PyTorch, the
 # distributed tests through NCCL on 1 rank and on every power of two up to the GPU count (one
 # process per GPU, started by scripts/ember_launch.sh), compute-sanitizer on the 1-rank run,
 # ddp_train with its replica check, and the data-parallel MLP scaling of Ember and of PyTorch's
@@ -23,9 +24,18 @@ ldd "$B/libember.so" | grep -E "nccl|not found"
 counts=(); for n in 2 4 8; do ((n <= gpus)) && counts+=("$n"); done
 
 step GPU tests; run timeout 150 "$B/tests/ember_cuda_tests"
+# As in device_run.sh: the float64 gradcheck is too slow under the tool, the OOM test fails on purpose.
+step "memcheck, GPU tests"
+run timeout 240 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 "$B/tests/ember_cuda_tests" "~[autograd]" "~[oom]"
+step "single-GPU steps: Ember, then PyTorch"
+run "$B/bench/simple_net_bench" --device cuda
+run "$B/bench/mlp_bench"
+run python3 bench/torch_reference.py --only simple_net,mlp
 step "distributed, 1 rank (NCCL)"; run "$B/tests/ember_distributed_tests" "[cuda]"
+# NCCL's start-up probes kernels built for other GPUs and gets cudaErrorNoKernelImageForDevice,
+# which it handles; --report-api-errors no keeps those out of the count (memory errors still count).
 step "memcheck, distributed 1 rank"
-run timeout 150 compute-sanitizer --tool memcheck --error-exitcode 9 "$B/tests/ember_distributed_tests" "[cuda]"
+run timeout 150 compute-sanitizer --tool memcheck --report-api-errors no --error-exitcode 9 "$B/tests/ember_distributed_tests" "[cuda]"
 for n in "${counts[@]}"; do
   step "distributed, $n ranks (NCCL)"
   run timeout 300 scripts/ember_launch.sh -n "$n" "$B/tests/ember_distributed_tests" "[cuda],[bootstrap]"

@@ -79,6 +79,12 @@ const std::vector<Case>& cases() {
       {"matmul batched broadcast", {{3, 1, 20, 8}, {4, 8, 6}}, [](auto& x) { return matmul(x[0], x[1]); }},
       {"matmul vector", {{40}, {40, 3}}, [](auto& x) { return matmul(x[0], x[1]); }},
       {"linear", {{100, 10}, {2, 10}, {2}}, [](auto& x) { return linear(x[0], x[1], x[2]); }},
+      // Bias in the GEMM epilogue (cuBLASLt) and the bias gradient from the weight-gradient GEMM,
+      // over odd sizes and leading dimensions; without a bias, the plain GEMM.
+      {"linear 3-D input", {{3, 50, 33}, {17, 33}, {17}}, [](auto& x) { return linear(x[0], x[1], x[2]); }},
+      {"linear wide", {{256, 512}, {384, 512}, {384}}, [](auto& x) { return linear(x[0], x[1], x[2]); }},
+      {"linear odd", {{7, 5}, {3, 5}, {3}}, [](auto& x) { return linear(x[0], x[1], x[2]).relu(); }},
+      {"linear no bias", {{20, 8}, {4, 8}}, [](auto& x) { return linear(x[0], x[1], Tensor()); }},
       {"mse_loss", {{100, 2}, {100, 2}}, [](auto& x) { return mse_loss(x[0], x[1]); }},
       {"mse_loss sum", {{100, 2}, {100, 2}}, [](auto& x) { return mse_loss(x[0], x[1], Reduction::Sum); }},
       {"views", {{4, 6, 8}}, [](auto& x) {

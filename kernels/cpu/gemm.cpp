@@ -150,8 +150,31 @@ void gemm(int /*device*/, const GemmArgs& args) {
   EMBER_CHECK(c.strides[2] == 1 || c.sizes[2] == 1,
               "ember: cpu gemm: C must be row-major within a matrix, got strides ",
               c.strides.str(), " for sizes ", c.sizes.str());
+  check_epilogue_args(args, "cpu gemm");
   // allow_tf32 has no CPU meaning: float32 products are computed in float32.
-  dispatch_dtype(c.dtype, [&](auto tag) { gemm_typed<decltype(tag)>(args); });
+  dispatch_dtype(c.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    const std::int64_t m = c.sizes[1], n = c.sizes[2], k = a.sizes[2];
+    if (args.bias.data == nullptr) {
+      gemm_typed<T>(args);
+    } else {  // the bias in every row of C, then C += A @ B
+      const T* bias = args.bias.ptr<T>();
+      T* out = c.ptr<T>();
+      for (std::int64_t i = 0; i < m; ++i) std::copy(bias, bias + n, out + i * (m == 1 ? n : c.strides[1]));
+      GemmArgs with_bias = args;
+      with_bias.beta = 1.0;
+      gemm_typed<T>(with_bias);
+    }
+    if (args.row_sums.data != nullptr) {
+      T* sums = args.row_sums.ptr<T>();
+      const T* pa = a.ptr<T>();
+      for (std::int64_t i = 0; i < m; ++i) {
+        T total = 0;
+        for (std::int64_t q = 0; q < k; ++q) total += pa[i * a.strides[1] + q * a.strides[2]];
+        sums[i] = total;
+      }
+    }
+  });
 }
 
 }  // namespace ember::kernels::cpu

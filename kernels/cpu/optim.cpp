@@ -128,6 +128,8 @@ void adam(int /*device*/, const AdamArgs& args) {
               args.exp_avg.size(), " exp_avg, ", args.exp_avg_sq.size(), " exp_avg_sq and ",
               args.max_exp_avg_sq.size(), " max_exp_avg_sq (amsgrad=", args.amsgrad, ")");
   EMBER_CHECK(args.step >= 1, "ember: cpu adam: step must be >= 1, got ", args.step);
+  EMBER_CHECK(args.steps.empty(), "ember: cpu adam: step counters on the device are for CUDA "
+              "(capturable Adam); CPU parameters count steps on the host");
   for (std::size_t k = 0; k < count; ++k) {
     const TensorRef& param = args.params[k];
     check_state(param, args.grads[k], "grad", "adam");

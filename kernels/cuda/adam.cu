@@ -29,7 +29,7 @@ namespace ember::kernels::cuda_impl {
 
 namespace {
 
-enum AdamList { kParam, kGrad, kExpAvg, kExpAvgSq, kMaxExpAvgSq, kAdamDepth };
+enum AdamList { kParam, kGrad, kExpAvg, kExpAvgSq, kMaxExpAvgSq, kStep, kAdamDepth };
 
 struct AdamScalars {
   double beta1_weight;   // 1 - beta1: the lerp weight
@@ -41,7 +41,16 @@ struct AdamScalars {
   double bc2_sqrt;       // sqrt(1 - beta2^step)
   double eps;
   bool decoupled, amsgrad, maximize;
+  // Capturable: each tensor's step count is a double on the device (list kStep), already advanced
+  // by increment_steps_kernel; the bias corrections are computed from it here.
+  bool device_step;
+  double lr, beta1;
 };
+
+// Adds one to every step counter of the table (one block per counter).
+__global__ void increment_steps_kernel(TensorTable<1> table) {
+  if (threadIdx.x == 0) *static_cast<double*>(table.ptrs[0][this_block_chunk(table).tensor]) += 1.0;
+}
 
 // torch.lerp: start + w * (end - start) for |w| < 0.5, else end - (end - start) * (1 - w); the
 // second form is exact at w = 1.
@@ -60,8 +69,14 @@ template <typename T> __global__ void __launch_bounds__(kMultiTensorBlock) adam_
 
   const T beta1_weight = static_cast<T>(s.beta1_weight), beta2 = static_cast<T>(s.beta2);
   const T one_minus_beta2 = static_cast<T>(s.one_minus_beta2), weight_decay = static_cast<T>(s.weight_decay);
-  const T decay_factor = static_cast<T>(s.decay_factor), step_size = static_cast<T>(s.step_size);
-  const T bc2_sqrt = static_cast<T>(s.bc2_sqrt), eps = static_cast<T>(s.eps);
+  double step_size_d = s.step_size, bc2_sqrt_d = s.bc2_sqrt;
+  if (s.device_step) {  // the host's formulas, on this tensor's count
+    const double step = *static_cast<const double*>(table.ptrs[kStep][chunk.tensor]);
+    step_size_d = s.lr / (1.0 - pow(s.beta1, step));
+    bc2_sqrt_d = sqrt(1.0 - pow(s.beta2, step));
+  }
+  const T decay_factor = static_cast<T>(s.decay_factor), step_size = static_cast<T>(step_size_d);
+  const T bc2_sqrt = static_cast<T>(bc2_sqrt_d), eps = static_cast<T>(s.eps);
 
   using namespace exact;
   for (std::int64_t i = chunk.begin + threadIdx.x; i < chunk.end; i += blockDim.x) {
@@ -117,6 +132,15 @@ void adam(int device, const AdamArgs& args) {
                 "ember (CUDA backend) adam: parameter ", t, " and its gradient or state differ in size");
   }
   EMBER_CHECK(args.step >= 1, "ember (CUDA backend) adam: step must be >= 1, got ", args.step);
+  const bool device_step = !args.steps.empty();
+  if (device_step) {
+    EMBER_CHECK(args.steps.size() == count, "ember (CUDA backend) adam: ", args.steps.size(),
+                " step counters for ", count, " parameters");
+    for (const TensorRef& c : args.steps) {
+      EMBER_CHECK(c.dtype == DType::Float64 && c.numel() == 1, "ember (CUDA backend) adam: a step "
+                  "counter must be one float64");
+    }
+  }
 
   const double step = static_cast<double>(args.step);
   const AdamScalars scalars{
@@ -131,10 +155,22 @@ void adam(int device, const AdamArgs& args) {
       .decoupled = args.decoupled_weight_decay,
       .amsgrad = args.amsgrad,
       .maximize = args.maximize,
+      .device_step = device_step,
+      .lr = args.lr,
+      .beta1 = args.beta1,
   };
 
   const DeviceGuard guard(device);
   cudaStream_t stream = context(device).stream.get();
+  if (device_step) {
+    const auto launch = [&](const TensorTable<1>& table, unsigned blocks) {
+      increment_steps_kernel<<<blocks, 32, 0, stream>>>(table);
+      EMBER_CUDA_CHECK_LAUNCH();
+    };
+    TensorTableBuilder<1> builder;
+    for (const TensorRef& c : args.steps) builder.add({c.data}, 1, launch);
+    builder.flush(launch);
+  }
   dispatch_dtype(dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto launch = [&](const TensorTable<kAdamDepth>& table, unsigned blocks) {
@@ -144,7 +180,8 @@ void adam(int device, const AdamArgs& args) {
     TensorTableBuilder<kAdamDepth> builder;
     for (std::size_t t = 0; t < count; ++t) {
       builder.add({args.params[t].data, args.grads[t].data, args.exp_avg[t].data, args.exp_avg_sq[t].data,
-                   args.amsgrad ? args.max_exp_avg_sq[t].data : nullptr},
+                   args.amsgrad ? args.max_exp_avg_sq[t].data : nullptr,
+                   device_step ? args.steps[t].data : nullptr},
                   args.params[t].numel(), launch);
     }
     builder.flush(launch);

@@ -26,6 +26,7 @@ void cuda_deallocate(void* ptr, std::size_t /*bytes*/, int device) {
 // faster than staging through pinned memory (pinned_staging.h has the numbers).
 void cuda_copy_to_host(void* host_dst, const void* src, std::size_t bytes, int device) {
   if (bytes == 0) return;
+  check_not_capturing(device, "reading a CUDA tensor on the host (item(), to_vector(), to(cpu), printing)");
   const DeviceGuard guard(device);
   cudaStream_t stream = context(device).stream.get();
   EMBER_CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, stream));
@@ -35,6 +36,7 @@ void cuda_copy_to_host(void* host_dst, const void* src, std::size_t bytes, int d
 
 void cuda_copy_from_host(void* dst, const void* host_src, std::size_t bytes, int device) {
   if (bytes == 0) return;
+  check_not_capturing(device, "copying host data to the GPU (a tensor made from host values, to(cuda))");
   const DeviceGuard guard(device);
   DeviceContext& ctx = context(device);
   ctx.staging.copy_from_host(dst, host_src, bytes, ctx.stream.get());

@@ -61,6 +61,7 @@ struct CachingAllocator::Block {
   bool small = false;      // which pool it belongs to (all blocks of a segment share it)
   bool allocated = false;
   bool counted = true;     // counts toward allocated_bytes while allocated
+  int pool = 0;            // 0: the shared pool; else the private pool of a captured graph
   Block* prev = nullptr;   // neighbours within the segment (not owned)
   Block* next = nullptr;
 };
@@ -74,16 +75,31 @@ struct BySizeThenAddress {
 };
 }  // namespace
 
-struct CachingAllocator::DeviceState {
+namespace {
+template <typename Block> struct FreeLists {
+  std::set<Block*, BySizeThenAddress> small_free;
+  std::set<Block*, BySizeThenAddress> large_free;
+};
+}  // namespace
+
+struct CachingAllocator::DeviceState : FreeLists<Block> {  // the shared pool's free lists
   mutable std::mutex mutex;
   // Declared first so it is destroyed last: blocks point into segments, never the other way.
   std::unordered_map<const void*, DeviceMemory> segments;
   std::unordered_map<const void*, std::unique_ptr<Block>> blocks;
-  std::set<Block*, BySizeThenAddress> small_free;
-  std::set<Block*, BySizeThenAddress> large_free;
   std::size_t allocated = 0, reserved = 0, peak = 0;
+  // Graph capture: the pool being captured into (0: none), each graph's private free lists, and
+  // the shared blocks freed during a capture, held until that graph is released.
+  int capturing = 0;
+  int next_pool = 1;
+  std::unordered_map<int, FreeLists<Block>> private_pools;
+  std::unordered_map<int, std::vector<Block*>> held_back;
 
-  std::set<Block*, BySizeThenAddress>& pool(const Block& b) { return b.small ? small_free : large_free; }
+  FreeLists<Block>& lists(int pool) { return pool == 0 ? *this : private_pools[pool]; }
+  std::set<Block*, BySizeThenAddress>& pool(const Block& b) {
+    FreeLists<Block>& l = lists(b.pool);
+    return b.small ? l.small_free : l.large_free;
+  }
 };
 
 CachingAllocator::CachingAllocator(int device_count) {
@@ -132,7 +148,8 @@ void* CachingAllocator::allocate(std::size_t bytes, int device, bool counted) {
   const bool small = size <= kSmallSize;
 
   std::lock_guard lock(s.mutex);
-  auto& pool = small ? s.small_free : s.large_free;
+  FreeLists<Block>& lists = s.lists(s.capturing);
+  auto& pool = small ? lists.small_free : lists.large_free;
 
   // Best fit: the first free block, in (size, address) order, at least `size` bytes long.
   Block probe;
@@ -146,11 +163,21 @@ void* CachingAllocator::allocate(std::size_t bytes, int device, bool counted) {
     const std::size_t segment = segment_size_for(size);
     const DeviceGuard guard(device);
     void* ptr = nullptr;
-    cudaError_t status = cudaMalloc(&ptr, segment);
-    if (status == cudaErrorMemoryAllocation) {
-      (void)cudaGetLastError();  // clear it, free what the cache holds and try once more
-      release_cached(s);
+    cudaError_t status = cudaSuccess;
+    if (s.capturing != 0) {
+      // cudaMalloc is not a stream operation, but the capture's mode forbids it: allow it here,
+      // as PyTorch does. (No cache release on failure: that would synchronize mid-capture.)
+      cudaStreamCaptureMode mode = cudaStreamCaptureModeRelaxed;
+      EMBER_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
       status = cudaMalloc(&ptr, segment);
+      EMBER_CUDA_CHECK(cudaThreadExchangeStreamCaptureMode(&mode));
+    } else {
+      status = cudaMalloc(&ptr, segment);
+      if (status == cudaErrorMemoryAllocation) {
+        (void)cudaGetLastError();  // clear it, free what the cache holds and try once more
+        release_cached(s);
+        status = cudaMalloc(&ptr, segment);
+      }
     }
     if (status == cudaErrorMemoryAllocation) {
       (void)cudaGetLastError();
@@ -172,6 +199,7 @@ void* CachingAllocator::allocate(std::size_t bytes, int device, bool counted) {
     owned->ptr = static_cast<std::byte*>(ptr);
     owned->size = segment;
     owned->small = small;
+    owned->pool = s.capturing;
     block = owned.get();
     s.blocks.emplace(ptr, std::move(owned));
   }
@@ -183,6 +211,7 @@ void* CachingAllocator::allocate(std::size_t bytes, int device, bool counted) {
     tail->ptr = block->ptr + size;
     tail->size = rest;
     tail->small = block->small;
+    tail->pool = block->pool;
     tail->prev = block;
     tail->next = block->next;
     if (block->next != nullptr) block->next->prev = tail.get();
@@ -208,6 +237,15 @@ void CachingAllocator::deallocate(void* ptr, int device) noexcept {
   const auto found = s.blocks.find(ptr);
   if (found == s.blocks.end() || !found->second->allocated) return;
   Block* block = found->second.get();
+  if (s.capturing != 0 && block->pool == 0) {
+    // Freed while a graph is being captured: the graph may read it on replay. Hold it back.
+    s.held_back[s.capturing].push_back(block);
+    return;
+  }
+  free_block(s, block);
+}
+
+void CachingAllocator::free_block(DeviceState& s, Block* block) noexcept {
   block->allocated = false;
   if (block->counted) s.allocated -= block->size;
 
@@ -234,10 +272,47 @@ void CachingAllocator::deallocate(void* ptr, int device) noexcept {
   pool.insert(block);
 }
 
+int CachingAllocator::begin_capture(int device) {
+  DeviceState& s = state(device);
+  std::lock_guard lock(s.mutex);
+  EMBER_CHECK(s.capturing == 0, "ember::cuda::capture: cuda:", device, " is already capturing a graph");
+  s.capturing = s.next_pool++;
+  s.private_pools[s.capturing];
+  return s.capturing;
+}
+
+void CachingAllocator::end_capture(int device) {
+  DeviceState& s = state(device);
+  std::lock_guard lock(s.mutex);
+  s.capturing = 0;
+}
+
+void CachingAllocator::release_pool(int device, int id) noexcept {
+  if (device < 0 || device >= static_cast<int>(devices_.size())) return;
+  DeviceState& s = *devices_[static_cast<std::size_t>(device)];
+  std::lock_guard lock(s.mutex);
+  if (s.capturing == id) s.capturing = 0;
+  // The pool's blocks, free or still in tensors, become ordinary blocks of the shared pool.
+  if (auto it = s.private_pools.find(id); it != s.private_pools.end()) {
+    for (auto& [ptr, block] : s.blocks) {
+      if (block->pool == id) block->pool = 0;
+    }
+    s.small_free.insert(it->second.small_free.begin(), it->second.small_free.end());
+    s.large_free.insert(it->second.large_free.begin(), it->second.large_free.end());
+    s.private_pools.erase(it);
+  }
+  if (auto it = s.held_back.find(id); it != s.held_back.end()) {
+    for (Block* block : it->second) free_block(s, block);
+    s.held_back.erase(it);
+  }
+}
+
 void CachingAllocator::empty_cache() {
   for (std::size_t d = 0; d < devices_.size(); ++d) {
     DeviceState& s = *devices_[d];
     std::lock_guard lock(s.mutex);
+    EMBER_CHECK(s.capturing == 0, "ember::cuda::empty_cache: cuda:", d, " is capturing a graph; "
+                "call it before or after ember::cuda::capture, not inside the captured step");
     if (s.small_free.empty() && s.large_free.empty()) continue;
     const DeviceGuard guard(static_cast<int>(d));
     release_cached(s);

@@ -16,6 +16,11 @@
 //  - On cudaErrorMemoryAllocation the cache is released (after a device synchronize) and cudaMalloc
 //    retried once; a second failure throws ember::Error with the device's numbers.
 // Segments are only returned to the driver by empty_cache() and at destruction.
+//
+// CUDA-graph capture (ember::cuda::capture) gets a private pool: while a device is capturing, its
+// allocations come from segments that only that graph uses, because the graph will write them on
+// every replay. Blocks of the shared pool freed during capture are held back too (the graph may
+// read them when it replays). Both go back to the shared cache when the graph is destroyed.
 #pragma once
 
 #include <cstddef>
@@ -43,6 +48,12 @@ class CachingAllocator {
   // Synchronizes each device, then returns its unused segments to the driver.
   void empty_cache();
 
+  // Routes `device`'s allocations to a new private pool until end_capture; returns its id.
+  int begin_capture(int device);
+  void end_capture(int device);
+  // The graph of pool `id` is gone: its memory and the blocks held back for it rejoin the cache.
+  void release_pool(int device, int id) noexcept;
+
   ember::cuda::MemoryStats stats(int device) const;
   void reset_peak(int device);
   // cudaMalloc calls since the process started, all devices together.
@@ -52,6 +63,7 @@ class CachingAllocator {
   struct Block;
   struct DeviceState;
   DeviceState& state(int device) const;
+  static void free_block(DeviceState& s, Block* block) noexcept;  // caller holds s.mutex
 
   std::vector<std::unique_ptr<DeviceState>> devices_;
 };

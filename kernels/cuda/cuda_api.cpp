@@ -30,11 +30,14 @@ void require_device(const char* what, int device) {
 
 bool is_available() { return impl::device_count() > 0; }
 
+bool is_capturing() { return impl::capturing_device() >= 0; }
+
 int device_count() { return impl::device_count(); }
 
 void synchronize() {
   const int count = impl::device_count();
   if (count == 0) return;  // nothing can be queued
+  impl::check_not_capturing(-1, "ember::cuda::synchronize()");
   for (int d = 0; d < count; ++d) {
     if (impl::existing_context(d) == nullptr) continue;  // never used: nothing queued
     const impl::DeviceGuard guard(d);
@@ -47,6 +50,7 @@ std::uint64_t host_sync_count() { return impl::host_sync_count(); }
 
 double time_ms(const std::function<void()>& fn, int device) {
   require_device("time_ms", device);
+  impl::check_not_capturing(-1, "ember::cuda::time_ms");
   impl::DeviceContext& ctx = impl::context(device);
   const impl::DeviceGuard guard(device);
   // Two events owned here for the measurement; destroyed on every path.

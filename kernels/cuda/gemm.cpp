@@ -19,6 +19,7 @@
 #include "ember/core/error.h"
 #include "ember/kernels/cuda/check.h"
 #include "ember/kernels/cuda/device.h"
+#include "ember/kernels/cuda/gemm_lt.h"
 #include "ember/kernels/cuda/launchers.h"
 #include "ember/kernels/cuda/runtime.h"
 
@@ -50,6 +51,22 @@ BlasOperand blas_operand(const TensorRef& m, const char* name) {
              m.strides.str(), " is neither row- nor column-major (one of its last two strides must be 1)");
 }
 
+// A length-n vector read as a [1, rows, n] matrix whose rows all repeat it (stride 0).
+TensorRef broadcast_rows(const TensorRef& vec, const TensorRef& c) {
+  TensorRef r = vec;
+  r.sizes = c.sizes;
+  r.strides = Strides{0, 0, 1};
+  return r;
+}
+
+// A length-m vector as the [1, m, 1] output of a reduction over the last dim of [1, m, k].
+TensorRef as_column(const TensorRef& vec, std::int64_t m) {
+  TensorRef r = vec;
+  r.sizes = Shape{1, m, 1};
+  r.strides = Strides{m, 1, 1};
+  return r;
+}
+
 int to_int(std::int64_t value, const char* what) {
   EMBER_CHECK(value >= 0 && value <= INT_MAX, "ember (CUDA backend) gemm: ", what, " = ", value,
               " exceeds cuBLAS's 32-bit limit");
@@ -67,9 +84,16 @@ void gemm(int device, const GemmArgs& args) {
   EMBER_CHECK(a.sizes[0] == batch && b.sizes[0] == batch && a.sizes[1] == m && b.sizes[1] == k && b.sizes[2] == n,
               "ember (CUDA backend) gemm: sizes ", a.sizes.str(), " @ ", b.sizes.str(), " -> ", c.sizes.str(),
               " do not match");
-  if (batch == 0 || m == 0 || n == 0) return;
-  if (k == 0) {  // an empty sum: C = beta * C, and C is not read when beta is 0
-    if (args.beta == 0.0) fill(device, c, 0.0);
+  check_epilogue_args(args, "CUDA gemm");
+  const bool bias = args.bias.data != nullptr, row_sums = args.row_sums.data != nullptr;
+  if (row_sums && (m == 0 || k == 0)) fill(device, args.row_sums, 0.0);  // an empty sum
+  if (batch == 0 || m == 0 || n == 0) {
+    if (row_sums && m > 0 && k > 0) reduce(device, ReduceOp::Sum, as_column(args.row_sums, m), a);
+    return;
+  }
+  if (k == 0) {  // an empty sum: C = beta * C (or the bias), and C is not read when beta is 0
+    if (bias) copy(device, c, broadcast_rows(args.bias, c));
+    else if (args.beta == 0.0) fill(device, c, 0.0);
     else if (args.beta != 1.0) binary_scalar(device, BinaryOp::Mul, c, c, args.beta, false);
     return;
   }
@@ -84,6 +108,17 @@ void gemm(int device, const GemmArgs& args) {
   // Batch strides only matter with more than one matrix.
   const auto batch_stride = [batch](const TensorRef& t) { return batch == 1 ? 0 : t.strides[0]; };
 
+  // Epilogues: in the GEMM through cuBLASLt where it has an algorithm, else separate kernels.
+  if ((bias || row_sums) &&
+      gemm_lt(device, args, {m, n, k, first.op, second.op, first.ld, second.ld, ldc})) {
+    return;
+  }
+  double beta_value = args.beta;
+  if (bias) {
+    copy(device, c, broadcast_rows(args.bias, c));  // then C += A @ B
+    beta_value = 1.0;
+  }
+
   const DeviceGuard guard(device);
   cublasHandle_t handle = context(device).blas.get();
   const bool is_double = c.dtype == DType::Float64;
@@ -92,8 +127,8 @@ void gemm(int device, const GemmArgs& args) {
                                       : args.allow_tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32
                                                         : CUBLAS_COMPUTE_32F;
   // alpha and beta in the compute type's scalar type (host pointers, read at call time).
-  const double alpha_d = args.alpha, beta_d = args.beta;
-  const float alpha_f = static_cast<float>(args.alpha), beta_f = static_cast<float>(args.beta);
+  const double alpha_d = args.alpha, beta_d = beta_value;
+  const float alpha_f = static_cast<float>(args.alpha), beta_f = static_cast<float>(beta_value);
   const void* alpha = is_double ? static_cast<const void*>(&alpha_d) : &alpha_f;
   const void* beta = is_double ? static_cast<const void*>(&beta_d) : &beta_f;
 
@@ -103,6 +138,7 @@ void gemm(int device, const GemmArgs& args) {
       a.data, type, to_int(second.ld, "A's leading dimension"), batch_stride(a), beta,
       c.data, type, to_int(ldc, "C's leading dimension"), batch_stride(c), to_int(batch, "batch"),
       compute, CUBLAS_GEMM_DEFAULT));
+  if (row_sums) reduce(device, ReduceOp::Sum, as_column(args.row_sums, m), a);
 }
 
 }  // namespace ember::kernels::cuda_impl

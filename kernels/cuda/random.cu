@@ -58,6 +58,7 @@ void random(int device, const TensorRef& out, RandomKind kind, std::uint64_t see
             double a, double b) {
   const std::int64_t n = out.numel();
   if (n == 0) return;
+  check_not_capturing(device, "drawing random numbers (the generator's counter advances on the host)");
   const DeviceGuard guard(device);
   const DeviceContext& ctx = context(device);
   const bool contiguous = out.is_contiguous();

@@ -14,11 +14,6 @@ namespace ember::kernels::cuda_impl {
 
 namespace {
 
-// cuBLAS workspace per device. NVIDIA recommends 32 MiB on Hopper. We provide it ourselves (from
-// the caching allocator) rather than letting cuBLAS cudaMalloc it lazily, so that a later CUDA
-// graph capture of a GEMM finds it already there.
-constexpr std::size_t kCublasWorkspaceBytes = std::size_t{32} << 20;
-
 std::atomic<std::uint64_t> g_host_syncs{0};
 std::atomic<bool> g_runtime_destroyed{false};  // constant-initialized, never destroyed
 
@@ -120,7 +115,23 @@ bool runtime_alive() noexcept { return !g_runtime_destroyed.load(); }
 void count_host_sync() noexcept { g_host_syncs.fetch_add(1, std::memory_order_relaxed); }
 std::uint64_t host_sync_count() noexcept { return g_host_syncs.load(std::memory_order_relaxed); }
 
+namespace {
+thread_local int t_capturing_device = -1;
+}  // namespace
+
+int capturing_device() noexcept { return t_capturing_device; }
+void set_capturing_device(int device) noexcept { t_capturing_device = device; }
+
+void check_not_capturing(int device, const char* what) {
+  if (t_capturing_device < 0 || (device >= 0 && device != t_capturing_device)) [[likely]] return;
+  EMBER_FAIL("ember::cuda::capture: ", what, " cannot be part of a captured step: a CUDA graph "
+             "replays GPU work only, so it would happen once, at capture time, and never on "
+             "replay. Do it before capture or after replay(); pass new input values to "
+             "replay(inputs)");
+}
+
 void synchronize_device(int device) {
+  check_not_capturing(device, "waiting for the device (synchronize)");
   if (DeviceContext* ctx = existing_context(device)) {
     const DeviceGuard guard(device);
     EMBER_CUDA_CHECK(cudaStreamSynchronize(ctx->stream.get()));

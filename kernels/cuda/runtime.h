@@ -16,6 +16,11 @@
 
 namespace ember::kernels::cuda_impl {
 
+// cuBLAS / cuBLASLt workspace per device. NVIDIA recommends 32 MiB on Hopper. We provide it
+// ourselves (from the caching allocator) rather than letting cuBLAS cudaMalloc it lazily, so that
+// a later CUDA graph capture of a GEMM finds it already there.
+inline constexpr std::size_t kCublasWorkspaceBytes = std::size_t{32} << 20;
+
 struct DeviceContext {
   // Members are destroyed bottom-up: staging (waits for its copies), cuBLAS handles, their
   // workspace (back to the allocator), and the stream last.
@@ -46,5 +51,12 @@ void count_host_sync() noexcept;
 std::uint64_t host_sync_count() noexcept;
 // Waits for all work queued on the device's stream; counts as a host sync.
 void synchronize_device(int device);
+
+// CUDA-graph capture (graph.cpp): the device this thread is capturing on, -1 when none.
+int capturing_device() noexcept;
+void set_capturing_device(int device) noexcept;
+// Throws ember::Error explaining why `what` cannot be part of a captured step, when this thread
+// is capturing on `device` (-1: any device).
+void check_not_capturing(int device, const char* what);
 
 }  // namespace ember::kernels::cuda_impl
