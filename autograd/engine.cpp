@@ -8,6 +8,7 @@
 #include "ember/autograd/grad_mode.h"
 #include "ember/autograd/hooks.h"
 #include "ember/autograd/node.h"
+#include "ember/core/cuda.h"
 #include "ember/core/factories.h"
 #include "ember/core/ops.h"
 #include "ember/core/log.h"
@@ -56,6 +57,24 @@ void leaf_edge_done(const std::shared_ptr<TensorImpl>& leaf) {
   if (--hooks.pending == 0 && leaf->grad) run_leaf_hooks(Tensor(leaf));
 }
 
+// The implicit gradient of a one-element root: a cached 1 per device and dtype, viewed in the
+// root's shape, so that backward() does not launch a fill kernel every step. Backward functions
+// never write their gradient input, and a leaf keeps a copy (accumulate_into_leaf), so sharing it
+// is safe. Not while capturing a CUDA graph: the cache would keep a value the graph only writes
+// when replayed.
+Tensor implicit_seed(const Tensor& root) {
+  if (cuda::is_capturing()) return ones_like(root);
+  static thread_local std::vector<Tensor> cache;  // one per (device, dtype) seen by this thread
+  Tensor* one = nullptr;
+  for (Tensor& t : cache) {
+    if (t.device() == root.device() && t.dtype() == root.dtype()) one = &t;
+  }
+  if (one == nullptr) one = &cache.emplace_back(ones({}, root.options()));
+  Strides zero_strides = root.strides();
+  for (int d = 0; d < zero_strides.size(); ++d) zero_strides[d] = 0;
+  return make_view(*one, root.shape(), zero_strides, 0);
+}
+
 void add_to_pending(Node& node, Tensor g) {
   node.pending_grad = node.pending_grad.defined()
                           ? ops::binary(kernels::BinaryOp::Add, node.pending_grad, g, "backward")
@@ -102,7 +121,7 @@ void run_graph(const std::shared_ptr<Node>& root_node, const Tensor& seed, bool 
 
 void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
   const std::shared_ptr<Node> root_node = root.grad_fn();
-  Tensor seed = gradient.defined() ? gradient : ones_like(root);
+  Tensor seed = gradient.defined() ? gradient : (root.numel() == 1 ? implicit_seed(root) : ones_like(root));
   EMBER_CHECK(seed.shape() == root.shape() && seed.dtype() == root.dtype() && seed.device() == root.device(),
               "backward: gradient of shape ", seed.shape(), ", ", seed.dtype(), " on ", seed.device(),
               " does not match the tensor's shape ", root.shape(), ", ", root.dtype(), " on ", root.device());
