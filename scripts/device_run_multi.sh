@@ -19,7 +19,7 @@ step() { printf '\n=== %s ===\n' "$*"; }
 run() { echo "+ $*"; "$@"; echo "(exit $?)"; }
 
 gpus=$(nvidia-smi -L | wc -l)
-step device; nvidia-smi -L; nvidia-smi topo -m 2>/dev/null | head -12; git log -1 --format=%h 2>/dev/null
+step device; nvidia-smi -L; nvidia-smi topo -m 2>/dev/null | head -3
 ldd "$B/libember.so" | grep -E "nccl|not found"
 counts=(); for n in 2 4 8; do ((n <= gpus)) && counts+=("$n"); done
 
