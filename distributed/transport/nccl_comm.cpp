@@ -39,10 +39,7 @@ ncclRedOp_t nccl_op(ReduceOp op) {
   return ncclSum;
 }
 
-struct EventDeleter {
-  void operator()(cudaEvent_t event) const noexcept { (void)cudaEventDestroy(event); }
-};
-using Event = std::unique_ptr<std::remove_pointer_t<cudaEvent_t>, EventDeleter>;
+using kernels::cuda_impl::Event;
 
 Event record_event(cudaStream_t stream) {
   cudaEvent_t event = nullptr;

@@ -22,29 +22,17 @@
 #include "ember/kernels/cuda/check.h"
 #include "ember/kernels/cuda/device.h"
 #include "ember/kernels/cuda/gemm_lt.h"
+#include "ember/kernels/cuda/handles.h"
 #include "ember/kernels/cuda/runtime.h"
 
 namespace ember::kernels::cuda_impl {
 
 namespace {
 
-struct DescDeleter {
-  void operator()(cublasLtMatmulDesc_t d) const noexcept { (void)cublasLtMatmulDescDestroy(d); }
-};
-struct LayoutDeleter {
-  void operator()(cublasLtMatrixLayout_t l) const noexcept { (void)cublasLtMatrixLayoutDestroy(l); }
-};
-struct PreferenceDeleter {
-  void operator()(cublasLtMatmulPreference_t p) const noexcept { (void)cublasLtMatmulPreferenceDestroy(p); }
-};
-using MatmulDesc = std::unique_ptr<std::remove_pointer_t<cublasLtMatmulDesc_t>, DescDeleter>;
-using Layout = std::unique_ptr<std::remove_pointer_t<cublasLtMatrixLayout_t>, LayoutDeleter>;
-using Preference = std::unique_ptr<std::remove_pointer_t<cublasLtMatmulPreference_t>, PreferenceDeleter>;
-
 struct Plan {
   bool supported = false;
   MatmulDesc desc;
-  Layout a, b, d;  // in cuBLASLt's roles: its A is our B, its B is our A
+  MatrixLayout a, b, d;  // in cuBLASLt's roles: its A is our B, its B is our A
   cublasLtMatmulAlgo_t algo{};
 };
 
@@ -61,11 +49,11 @@ using Key = std::tuple<int, std::int64_t, std::int64_t, std::int64_t,  // device
                        int, bool, int,                                     // dtype, tf32, epilogue
                        std::uint32_t, std::uint32_t, std::uint32_t, std::uint32_t>;
 
-Layout make_layout(cudaDataType_t type, std::int64_t rows, std::int64_t cols, std::int64_t ld) {
+MatrixLayout make_layout(cudaDataType_t type, std::int64_t rows, std::int64_t cols, std::int64_t ld) {
   cublasLtMatrixLayout_t layout = nullptr;
   EMBER_CUDA_CHECK(cublasLtMatrixLayoutCreate(&layout, type, static_cast<std::uint64_t>(rows),
                                               static_cast<std::uint64_t>(cols), ld));
-  return Layout(layout);
+  return MatrixLayout(layout);
 }
 
 template <typename T> void set_desc(cublasLtMatmulDesc_t desc, cublasLtMatmulDescAttributes_t attr, const T& value) {
@@ -111,7 +99,7 @@ bool gemm_lt(int device, const GemmArgs& args, const LtOperands& ops) {
 
     cublasLtMatmulPreference_t pref_raw = nullptr;
     EMBER_CUDA_CHECK(cublasLtMatmulPreferenceCreate(&pref_raw));
-    const Preference pref(pref_raw);
+    const MatmulPreference pref(pref_raw);
     const std::uint64_t workspace = kCublasWorkspaceBytes;
     EMBER_CUDA_CHECK(cublasLtMatmulPreferenceSetAttribute(pref.get(), CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                                           &workspace, sizeof workspace));

@@ -24,6 +24,15 @@ struct CublasDeleter {
 struct CublasLtDeleter {
   void operator()(cublasLtHandle_t handle) const noexcept { (void)cublasLtDestroy(handle); }
 };
+struct MatmulDescDeleter {
+  void operator()(cublasLtMatmulDesc_t desc) const noexcept { (void)cublasLtMatmulDescDestroy(desc); }
+};
+struct MatrixLayoutDeleter {
+  void operator()(cublasLtMatrixLayout_t layout) const noexcept { (void)cublasLtMatrixLayoutDestroy(layout); }
+};
+struct MatmulPreferenceDeleter {
+  void operator()(cublasLtMatmulPreference_t pref) const noexcept { (void)cublasLtMatmulPreferenceDestroy(pref); }
+};
 struct PinnedHostDeleter {
   void operator()(void* ptr) const noexcept { (void)cudaFreeHost(ptr); }
 };
@@ -36,6 +45,9 @@ using Stream = std::unique_ptr<std::remove_pointer_t<cudaStream_t>, StreamDelete
 using Event = std::unique_ptr<std::remove_pointer_t<cudaEvent_t>, EventDeleter>;
 using CublasHandle = std::unique_ptr<std::remove_pointer_t<cublasHandle_t>, CublasDeleter>;
 using CublasLtHandle = std::unique_ptr<std::remove_pointer_t<cublasLtHandle_t>, CublasLtDeleter>;
+using MatmulDesc = std::unique_ptr<std::remove_pointer_t<cublasLtMatmulDesc_t>, MatmulDescDeleter>;
+using MatrixLayout = std::unique_ptr<std::remove_pointer_t<cublasLtMatrixLayout_t>, MatrixLayoutDeleter>;
+using MatmulPreference = std::unique_ptr<std::remove_pointer_t<cublasLtMatmulPreference_t>, MatmulPreferenceDeleter>;
 using PinnedHostMemory = std::unique_ptr<void, PinnedHostDeleter>;
 using DeviceMemory = std::unique_ptr<void, DeviceMemoryDeleter>;
 
