@@ -20,8 +20,12 @@ class DistributedDataParallelImpl::Reducer {
 
   std::size_t bucket_count() const { return buckets_.size(); }
 
+  bool sync_enabled() const { return sync_; }
+  void set_sync(bool on) { sync_ = on; }
+
   // A parameter's gradient for this backward pass is final.
   void on_gradient_ready(std::size_t param) {
+    if (!sync_) return;  // no_sync(): the gradients stay local, summed by the next passes
     if (pass_ != autograd::current_pass_id()) start_pass();
     Bucket& bucket = buckets_[bucket_of_[param]];
     if (--bucket.pending == 0) bucket.ready = true;
@@ -133,6 +137,7 @@ class DistributedDataParallelImpl::Reducer {
   std::vector<std::size_t> bucket_of_;
   std::vector<Bucket> buckets_;
   std::uint64_t pass_ = 0;  // the backward pass being reduced, 0 between passes
+  bool sync_ = true;        // false inside no_sync()
   std::size_t next_launch_ = 0;
 };
 
@@ -181,5 +186,14 @@ Tensor DistributedDataParallelImpl::forward(const Tensor& input) {
 }
 
 std::size_t DistributedDataParallelImpl::bucket_count() const { return reducer_->bucket_count(); }
+
+DistributedDataParallelImpl::NoSyncGuard::NoSyncGuard(std::shared_ptr<Reducer> reducer)
+    : reducer_(std::move(reducer)), previous_(reducer_->sync_enabled()) {
+  reducer_->set_sync(false);
+}
+
+DistributedDataParallelImpl::NoSyncGuard::~NoSyncGuard() { reducer_->set_sync(previous_); }
+
+DistributedDataParallelImpl::NoSyncGuard DistributedDataParallelImpl::no_sync() { return NoSyncGuard(reducer_); }
 
 }  // namespace ember::nn

@@ -59,6 +59,24 @@ class DistributedDataParallelImpl : public UnaryModule {
 
   class Reducer;
 
+  // Gradient accumulation without communication, as PyTorch's no_sync(): while the returned guard
+  // lives, backward passes only accumulate local gradients; the first backward after it averages
+  // the accumulated sums over the ranks.
+  //   { auto guard = model->no_sync(); loss(model(x1), y1).backward(); }
+  //   loss(model(x2), y2).backward();  // all-reduces the sum of both passes' gradients
+  class NoSyncGuard {
+   public:
+    explicit NoSyncGuard(std::shared_ptr<Reducer> reducer);
+    ~NoSyncGuard();
+    NoSyncGuard(const NoSyncGuard&) = delete;
+    NoSyncGuard& operator=(const NoSyncGuard&) = delete;
+
+   private:
+    std::shared_ptr<Reducer> reducer_;
+    bool previous_;
+  };
+  [[nodiscard]] NoSyncGuard no_sync();
+
  private:
   std::shared_ptr<Module> module_;
   std::shared_ptr<distributed::ProcessGroup> group_;

@@ -79,8 +79,9 @@ TEST_CASE("DDP on CUDA equals training on the whole batch", "[cuda][ddp]") {
 namespace {
 
 // Two backward passes before a step, without zeroing: the gradient is the sum of both passes'
-// averages, as one process's would be.
-void check_ddp_accumulates(Device device) {
+// averages, as one process's would be; with no_sync() around the first pass, the second pass
+// averages the local sums, which is the same.
+void check_ddp_accumulates(Device device, bool first_pass_local) {
   auto& g = test::group();
   const std::int64_t per_rank = 8, world = g.world_size(), rank = g.rank();
   manual_seed(99);
@@ -93,12 +94,23 @@ void check_ddp_accumulates(Device device) {
   nn::Sequential reference = make_net(11, device);
   nn::MSELoss mse;
   for (int pass = 0; pass < 2; ++pass) {
-    mse(ddp(x), y).backward();
+    if (pass == 0 && first_pass_local) {
+      auto local_only = ddp->no_sync();
+      mse(ddp(x), y).backward();
+      // Nothing was communicated: the gradients are this rank's own, bit for bit.
+      nn::Sequential alone = make_net(11, device);
+      mse(alone(x), y).backward();
+      const auto mine = ddp->parameters(), own = alone->parameters();
+      for (std::size_t i = 0; i < mine.size(); ++i) CHECK(allclose(mine[i].grad(), own[i].grad(), 0, 0));
+    } else {
+      mse(ddp(x), y).backward();
+    }
     mse(reference(x_all), y_all).backward();
   }
   const auto a = ddp->parameters(), b = reference->parameters();
   for (std::size_t i = 0; i < a.size(); ++i) {
-    INFO("accumulated gradient of parameter " << i << " on " << device << ", " << world << " ranks");
+    INFO("accumulated gradient of parameter " << i << " on " << device << ", " << world << " ranks"
+         << (first_pass_local ? ", first pass under no_sync()" : ""));
     CHECK(allclose(a[i].grad(), b[i].grad(), world == 1 ? 0 : 1e-5, world == 1 ? 0 : 1e-6));
   }
 }
@@ -106,9 +118,11 @@ void check_ddp_accumulates(Device device) {
 }  // namespace
 
 TEST_CASE("DDP averages gradients accumulated over two backward passes (CPU)", "[cpu][ddp]") {
-  check_ddp_accumulates(Device::cpu());
+  check_ddp_accumulates(Device::cpu(), false);
+  check_ddp_accumulates(Device::cpu(), true);
 }
 
 TEST_CASE("DDP averages gradients accumulated over two backward passes (CUDA)", "[cuda][ddp]") {
-  check_ddp_accumulates(test::group().device());
+  check_ddp_accumulates(test::group().device(), false);
+  check_ddp_accumulates(test::group().device(), true);
 }
