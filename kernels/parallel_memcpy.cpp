@@ -42,6 +42,7 @@ void ParallelMemcpy::work(unsigned index) {
 }
 
 void ParallelMemcpy::copy(void* dst, const void* src, std::size_t bytes) {
+  if (bytes == 0) return;  // memcpy's pointers must be valid even for 0 bytes; ours may be null
   if (threads_ == 1 || bytes < kMinParallelBytes) {
     std::memcpy(dst, src, bytes);
     return;
