@@ -39,10 +39,6 @@ const Backend& backend(Device device) {
   return *table;
 }
 
-}  // namespace ember::kernels
-
-namespace ember::kernels {
-
 void check_epilogue_args(const GemmArgs& args, const char* who) {
   if (args.bias.data == nullptr && args.row_sums.data == nullptr) return;
   const std::int64_t m = args.c.sizes[1], n = args.c.sizes[2];
@@ -58,6 +54,21 @@ void check_epilogue_args(const GemmArgs& args, const char* who) {
                 "ember: ", who, ": row_sums must be a contiguous ", dtype_name(args.c.dtype), " vector of ", m,
                 " (got ", args.row_sums.sizes.str(), ")");
   }
+}
+
+TensorRef bias_as_rows(const GemmArgs& args) {
+  TensorRef r = args.bias;
+  r.sizes = args.c.sizes;
+  r.strides = Strides{0, 0, 1};
+  return r;
+}
+
+TensorRef row_sums_as_reduce_output(const GemmArgs& args) {
+  const std::int64_t m = args.c.sizes[1];
+  TensorRef r = args.row_sums;
+  r.sizes = Shape{1, m, 1};
+  r.strides = Strides{m, 1, 1};
+  return r;
 }
 
 }  // namespace ember::kernels

@@ -50,6 +50,11 @@ struct GemmArgs {
 
 // What every backend's gemm checks of the epilogue arguments (defined in backend.cpp).
 void check_epilogue_args(const GemmArgs& args, const char* who);
+// The epilogues as a backend's own copy and reduce see them, where it does them outside the GEMM:
+// the bias as C's shape with every row repeating it (stride 0), to copy into C before C += A @ B;
+// row_sums as the [1, m, 1] output of a Sum over the last dim of A ([1, m, k]).
+TensorRef bias_as_rows(const GemmArgs& args);
+TensorRef row_sums_as_reduce_output(const GemmArgs& args);
 
 // One Adam/AdamW update over every parameter, as torch.optim.Adam does it (the single-tensor,
 // foreach=False formulas, op by op in the parameter's dtype). All refs are contiguous; lists have

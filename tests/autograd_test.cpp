@@ -166,3 +166,14 @@ TEST_CASE("modifying a tensor that backward needs is detected", "[autograd][erro
   CHECK_THROWS_WITH(z.backward(), ContainsSubstring("modified in place"));
   CHECK_THROWS_WITH(x.fill_(1.0), ContainsSubstring("leaf"));
 }
+
+TEST_CASE("linear's bias gradient is summed as accurately as sum() over many rows", "[autograd]") {
+  // 100,000 rows of gradient 0.1f: a float32 running sum would drift by ~1e-3 relative; the bias
+  // gradient (from the weight-gradient GEMM's row sums) accumulates in double like every sum.
+  const Tensor x = ones({100000, 1});
+  const Tensor w = ones({1, 1}).requires_grad_();
+  const Tensor b = zeros({1}).requires_grad_();
+  (linear(x, w, b) * 0.1).sum().backward();
+  const double expected = 100000.0 * static_cast<double>(0.1f);
+  CHECK(b.grad().item<double>() == Approx(expected).epsilon(1e-7));
+}

@@ -151,30 +151,15 @@ void gemm(int /*device*/, const GemmArgs& args) {
               "ember: cpu gemm: C must be row-major within a matrix, got strides ",
               c.strides.str(), " for sizes ", c.sizes.str());
   check_epilogue_args(args, "cpu gemm");
+  // The epilogues through the backend's own copy and reduce (reduce sums in double).
+  GemmArgs product = args;
+  if (args.bias.data != nullptr) {  // the bias in every row of C, then C += A @ B
+    copy(0, c, bias_as_rows(args));
+    product.beta = 1.0;
+  }
   // allow_tf32 has no CPU meaning: float32 products are computed in float32.
-  dispatch_dtype(c.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    const std::int64_t m = c.sizes[1], n = c.sizes[2], k = a.sizes[2];
-    if (args.bias.data == nullptr) {
-      gemm_typed<T>(args);
-    } else {  // the bias in every row of C, then C += A @ B
-      const T* bias = args.bias.ptr<T>();
-      T* out = c.ptr<T>();
-      for (std::int64_t i = 0; i < m; ++i) std::copy(bias, bias + n, out + i * (m == 1 ? n : c.strides[1]));
-      GemmArgs with_bias = args;
-      with_bias.beta = 1.0;
-      gemm_typed<T>(with_bias);
-    }
-    if (args.row_sums.data != nullptr) {
-      T* sums = args.row_sums.ptr<T>();
-      const T* pa = a.ptr<T>();
-      for (std::int64_t i = 0; i < m; ++i) {
-        T total = 0;
-        for (std::int64_t q = 0; q < k; ++q) total += pa[i * a.strides[1] + q * a.strides[2]];
-        sums[i] = total;
-      }
-    }
-  });
+  dispatch_dtype(c.dtype, [&](auto tag) { gemm_typed<decltype(tag)>(product); });
+  if (args.row_sums.data != nullptr) reduce(0, ReduceOp::Sum, row_sums_as_reduce_output(args), a);
 }
 
 }  // namespace ember::kernels::cpu

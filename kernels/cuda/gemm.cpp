@@ -51,22 +51,6 @@ BlasOperand blas_operand(const TensorRef& m, const char* name) {
              m.strides.str(), " is neither row- nor column-major (one of its last two strides must be 1)");
 }
 
-// A length-n vector read as a [1, rows, n] matrix whose rows all repeat it (stride 0).
-TensorRef broadcast_rows(const TensorRef& vec, const TensorRef& c) {
-  TensorRef r = vec;
-  r.sizes = c.sizes;
-  r.strides = Strides{0, 0, 1};
-  return r;
-}
-
-// A length-m vector as the [1, m, 1] output of a reduction over the last dim of [1, m, k].
-TensorRef as_column(const TensorRef& vec, std::int64_t m) {
-  TensorRef r = vec;
-  r.sizes = Shape{1, m, 1};
-  r.strides = Strides{m, 1, 1};
-  return r;
-}
-
 int to_int(std::int64_t value, const char* what) {
   EMBER_CHECK(value >= 0 && value <= INT_MAX, "ember (CUDA backend) gemm: ", what, " = ", value,
               " exceeds cuBLAS's 32-bit limit");
@@ -88,11 +72,11 @@ void gemm(int device, const GemmArgs& args) {
   const bool bias = args.bias.data != nullptr, row_sums = args.row_sums.data != nullptr;
   if (row_sums && (m == 0 || k == 0)) fill(device, args.row_sums, 0.0);  // an empty sum
   if (batch == 0 || m == 0 || n == 0) {
-    if (row_sums && m > 0 && k > 0) reduce(device, ReduceOp::Sum, as_column(args.row_sums, m), a);
+    if (row_sums && m > 0 && k > 0) reduce(device, ReduceOp::Sum, row_sums_as_reduce_output(args), a);
     return;
   }
   if (k == 0) {  // an empty sum: C = beta * C (or the bias), and C is not read when beta is 0
-    if (bias) copy(device, c, broadcast_rows(args.bias, c));
+    if (bias) copy(device, c, bias_as_rows(args));
     else if (args.beta == 0.0) fill(device, c, 0.0);
     else if (args.beta != 1.0) binary_scalar(device, BinaryOp::Mul, c, c, args.beta, false);
     return;
@@ -115,17 +99,15 @@ void gemm(int device, const GemmArgs& args) {
   }
   double beta_value = args.beta;
   if (bias) {
-    copy(device, c, broadcast_rows(args.bias, c));  // then C += A @ B
+    copy(device, c, bias_as_rows(args));  // then C += A @ B
     beta_value = 1.0;
   }
 
   const DeviceGuard guard(device);
   cublasHandle_t handle = context(device).blas.get();
   const bool is_double = c.dtype == DType::Float64;
-  const cudaDataType_t type = is_double ? CUDA_R_64F : CUDA_R_32F;
-  const cublasComputeType_t compute = is_double        ? CUBLAS_COMPUTE_64F
-                                      : args.allow_tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32
-                                                        : CUBLAS_COMPUTE_32F;
+  const cudaDataType_t type = blas_data_type(c.dtype);
+  const cublasComputeType_t compute = blas_compute_type(c.dtype, args.allow_tf32);
   // alpha and beta in the compute type's scalar type (host pointers, read at call time).
   const double alpha_d = args.alpha, beta_d = beta_value;
   const float alpha_f = static_cast<float>(args.alpha), beta_f = static_cast<float>(beta_value);
@@ -138,7 +120,7 @@ void gemm(int device, const GemmArgs& args) {
       a.data, type, to_int(second.ld, "A's leading dimension"), batch_stride(a), beta,
       c.data, type, to_int(ldc, "C's leading dimension"), batch_stride(c), to_int(batch, "batch"),
       compute, CUBLAS_GEMM_DEFAULT));
-  if (row_sums) reduce(device, ReduceOp::Sum, as_column(args.row_sums, m), a);
+  if (row_sums) reduce(device, ReduceOp::Sum, row_sums_as_reduce_output(args), a);
 }
 
 }  // namespace ember::kernels::cuda_impl

@@ -62,19 +62,26 @@ template <typename T> void set_desc(cublasLtMatmulDesc_t desc, cublasLtMatmulDes
 
 }  // namespace
 
+cudaDataType_t blas_data_type(DType dtype) { return dtype == DType::Float64 ? CUDA_R_64F : CUDA_R_32F; }
+
+cublasComputeType_t blas_compute_type(DType dtype, bool allow_tf32) {
+  if (dtype == DType::Float64) return CUBLAS_COMPUTE_64F;
+  return allow_tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
+}
+
 bool gemm_lt(int device, const GemmArgs& args, const LtOperands& ops) {
   const bool is_double = args.c.dtype == DType::Float64;
-  const cudaDataType_t type = is_double ? CUDA_R_64F : CUDA_R_32F;
-  const cublasComputeType_t compute = is_double        ? CUBLAS_COMPUTE_64F
-                                      : args.allow_tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32
-                                                        : CUBLAS_COMPUTE_32F;
+  const cudaDataType_t type = blas_data_type(args.c.dtype);
+  const cublasComputeType_t compute = blas_compute_type(args.c.dtype, args.allow_tf32);
   const bool bias = args.bias.data != nullptr;
   const cublasLtEpilogue_t epilogue = bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_BGRADB;
   const void* extra = bias ? args.bias.data : args.row_sums.data;
+  // cuBLASLt's A is our B and its B our A; C and D are both our C.
+  const std::uint32_t align_a = alignment(args.b.data), align_b = alignment(args.a.data);
+  const std::uint32_t align_cd = alignment(args.c.data), align_extra = alignment(extra);
   const Key key{device, ops.m, ops.n, ops.k, static_cast<int>(ops.op_first), static_cast<int>(ops.op_second),
                 ops.ld_first, ops.ld_second, ops.ldc, static_cast<int>(type), args.allow_tf32,
-                static_cast<int>(epilogue), alignment(args.b.data), alignment(args.a.data),
-                alignment(args.c.data), alignment(extra)};
+                static_cast<int>(epilogue), align_a, align_b, align_cd, align_extra};
 
   static std::mutex mutex;
   static std::map<Key, Plan> plans;
@@ -103,7 +110,7 @@ bool gemm_lt(int device, const GemmArgs& args, const LtOperands& ops) {
     const std::uint64_t workspace = kCublasWorkspaceBytes;
     EMBER_CUDA_CHECK(cublasLtMatmulPreferenceSetAttribute(pref.get(), CUBLASLT_MATMUL_PREF_MAX_WORKSPACE_BYTES,
                                                           &workspace, sizeof workspace));
-    const std::uint32_t align[4] = {std::get<12>(key), std::get<13>(key), std::get<14>(key), std::get<14>(key)};
+    const std::uint32_t align[4] = {align_a, align_b, align_cd, align_cd};
     const cublasLtMatmulPreferenceAttributes_t align_attr[4] = {
         CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_A_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_B_BYTES,
         CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_C_BYTES, CUBLASLT_MATMUL_PREF_MIN_ALIGNMENT_D_BYTES};
@@ -114,7 +121,7 @@ bool gemm_lt(int device, const GemmArgs& args, const LtOperands& ops) {
     int found = 0;
     const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(ctx.blas_lt.get(), desc, plan.a.get(), plan.b.get(),
                                                                  plan.d.get(), plan.d.get(), pref.get(), 1, &result, &found);
-    plan.supported = status == CUBLAS_STATUS_SUCCESS && found > 0 && std::get<15>(key) >= 4;
+    plan.supported = status == CUBLAS_STATUS_SUCCESS && found > 0 && align_extra >= 4;
     if (plan.supported) plan.algo = result.algo;
     logging::debug("CUDA: cuBLASLt {} epilogue for {}x{}x{} ({}): {}", bias ? "bias" : "bias-gradient", ops.m,
                    ops.n, ops.k, is_double ? "float64" : (args.allow_tf32 ? "tf32" : "float32"),

@@ -9,6 +9,11 @@
 
 namespace ember::kernels::cuda_impl {
 
+// The cuBLAS data and compute types of a product in `dtype`: float64 in float64; float32 in
+// float32, or on TF32 tensor cores when allowed. Shared by gemm.cpp and gemm_lt.cpp.
+cudaDataType_t blas_data_type(DType dtype);
+cublasComputeType_t blas_compute_type(DType dtype, bool allow_tf32);
+
 // cuBLAS's view of a batch-1 product, as gemm.cpp works it out: C^T (n x m) = op(first) @ op(second).
 struct LtOperands {
   std::int64_t m, n, k;
