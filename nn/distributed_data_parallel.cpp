@@ -27,10 +27,9 @@ class DistributedDataParallelImpl::Reducer {
   void on_gradient_ready(std::size_t param) {
     if (!sync_) return;  // no_sync(): the gradients stay local, summed by the next passes
     if (pass_ != autograd::current_pass_id()) start_pass();
-    Bucket& bucket = buckets_[bucket_of_[param]];
-    if (--bucket.pending == 0) bucket.ready = true;
+    --buckets_[bucket_of_[param]].pending;
     // Launch in bucket order only, so that every rank issues the same sequence of collectives.
-    while (next_launch_ < buckets_.size() && buckets_[next_launch_].ready) launch(buckets_[next_launch_++]);
+    while (next_launch_ < buckets_.size() && buckets_[next_launch_].pending == 0) launch(buckets_[next_launch_++]);
     for (std::size_t b = 0; b < next_launch_; ++b) {
       if (buckets_[b].work) (void)buckets_[b].work->is_completed();  // lets MPI progress
     }
@@ -41,8 +40,7 @@ class DistributedDataParallelImpl::Reducer {
     std::vector<std::size_t> params;
     std::vector<std::int64_t> offsets;  // of each parameter in `flat`, in elements
     Tensor flat;
-    int pending = 0;
-    bool ready = false;
+    int pending = 0;  // gradients of this pass not final yet; 0: ready to launch
     std::unique_ptr<distributed::Work> work;
   };
 
@@ -81,10 +79,7 @@ class DistributedDataParallelImpl::Reducer {
     }
     pass_ = autograd::current_pass_id();
     next_launch_ = 0;
-    for (Bucket& b : buckets_) {
-      b.pending = static_cast<int>(b.params.size());
-      b.ready = false;
-    }
+    for (Bucket& b : buckets_) b.pending = static_cast<int>(b.params.size());
     autograd::queue_callback([this] { finish_pass(); });
   }
 
