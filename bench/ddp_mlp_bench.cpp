@@ -10,8 +10,9 @@
 // bench/torch_ddp_reference.py does the same with PyTorch's DistributedDataParallel (torchrun).
 #include <ember/ember.h>
 
+#include "mlp_model.h"
+
 #include <algorithm>
-#include <array>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -20,8 +21,6 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-constexpr std::array<std::array<std::int64_t, 2>, 3> kLayers{{{1024, 4096}, {4096, 4096}, {4096, 1024}}};
 
 struct Options {
   std::string device = "cuda";
@@ -60,15 +59,11 @@ int main(int argc, char** argv) {
     cuda::set_allow_tf32(o.tf32);
 
     manual_seed(0);
-    nn::Sequential mlp;
-    for (std::size_t i = 0; i < kLayers.size(); ++i) {
-      if (i > 0) mlp->push_back(nn::ReLU().ptr());
-      mlp->push_back(nn::Linear(kLayers[i][0], kLayers[i][1]).ptr());
-    }
+    nn::Sequential mlp = bench::make_mlp();
     mlp->to(device);
     manual_seed(100 + static_cast<std::uint64_t>(group->rank()));  // each rank its own data
-    const Tensor x = randn({o.batch, kLayers.front()[0]}).to(device);
-    const Tensor y = randn({o.batch, kLayers.back()[1]}).to(device);
+    const Tensor x = randn({o.batch, bench::kMlpIn}).to(device);
+    const Tensor y = randn({o.batch, bench::kMlpOut}).to(device);
     std::shared_ptr<nn::UnaryModule> model = mlp.ptr();
     if (o.ddp) model = nn::DistributedDataParallel(mlp, group).ptr();
     optim::Adam opt(model->parameters(), {.lr = 1e-3});

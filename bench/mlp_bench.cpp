@@ -12,6 +12,8 @@
 // small batch and one step, e.g. mlp_bench --device cpu --batch 64 --steps 1 --runs 1 --warmup 1.
 #include <ember/ember.h>
 
+#include "mlp_model.h"
+
 #include <algorithm>
 #include <array>
 #include <chrono>
@@ -23,9 +25,6 @@
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-constexpr std::array<std::array<std::int64_t, 2>, 3> kLayers{
-    {{1024, 4096}, {4096, 4096}, {4096, 1024}}};
 
 struct Options {
   std::string device = "cuda";
@@ -41,20 +40,16 @@ struct Result {
 
 double step_flops(std::int64_t batch) {
   double sum = 0;
-  for (const auto& [in, out] : kLayers) sum += static_cast<double>(in) * static_cast<double>(out);
+  for (const auto& [in, out] : ember::bench::kMlpLayers) sum += static_cast<double>(in) * static_cast<double>(out);
   return 6.0 * static_cast<double>(batch) * sum;
 }
 
 Result train(ember::Device device, const Options& o) {
   ember::manual_seed(0);
-  ember::nn::Sequential model;
-  for (std::size_t i = 0; i < kLayers.size(); ++i) {
-    if (i > 0) model->push_back(ember::nn::ReLU().ptr());
-    model->push_back(ember::nn::Linear(kLayers[i][0], kLayers[i][1]).ptr());
-  }
+  ember::nn::Sequential model = ember::bench::make_mlp();
   model->to(device);
-  const auto x = ember::randn({o.batch, kLayers.front()[0]}).to(device);
-  const auto y = ember::randn({o.batch, kLayers.back()[1]}).to(device);
+  const auto x = ember::randn({o.batch, ember::bench::kMlpIn}).to(device);
+  const auto y = ember::randn({o.batch, ember::bench::kMlpOut}).to(device);
   ember::optim::Adam opt(model->parameters(), {.lr = 1e-3});
   ember::nn::MSELoss criterion;
   ember::Tensor loss;
