@@ -2,6 +2,7 @@
 // gradient, then run them, summing gradients where a tensor was used more than once, and
 // accumulate into the leaves' .grad.
 #include <functional>
+#include <mutex>
 #include <vector>
 
 #include "ember/autograd/anomaly.h"
@@ -60,20 +61,30 @@ void leaf_edge_done(const std::shared_ptr<TensorImpl>& leaf) {
 // The implicit gradient of a one-element root: a cached 1 per device and dtype, viewed in the
 // root's shape, so that backward() does not launch a fill kernel every step. Backward functions
 // never write their gradient input, and a leaf keeps a copy (accumulate_into_leaf), so sharing it
-// is safe. Not while capturing a CUDA graph: the cache would keep a value the graph only writes
-// when replayed.
+// is safe. The cache is process-wide and lives until exit, because a captured CUDA graph keeps
+// reading it on every replay, from any thread. A 1 is only cached outside capture: one filled
+// during capture would hold its value only once the graph is replayed.
 Tensor implicit_seed(const Tensor& root) {
-  if (cuda::is_capturing()) return ones_like(root);
-  static thread_local std::vector<Tensor> cache;  // one per (device, dtype) seen by this thread
-  Tensor* one = nullptr;
-  for (Tensor& t : cache) {
-    if (t.device() == root.device() && t.dtype() == root.dtype()) one = &t;
+  static std::mutex mutex;
+  static std::vector<Tensor> cache;  // one per (device, dtype) seen
+  Tensor one;
+  {
+    const std::lock_guard lock(mutex);
+    for (const Tensor& t : cache) {
+      if (t.device() == root.device() && t.dtype() == root.dtype()) one = t;
+    }
+    if (!one.defined()) {
+      if (cuda::is_capturing()) return ones_like(root);
+      one = cache.emplace_back(ones({}, root.options()));
+    }
   }
-  if (one == nullptr) one = &cache.emplace_back(ones({}, root.options()));
   Strides zero_strides = root.strides();
   for (int d = 0; d < zero_strides.size(); ++d) zero_strides[d] = 0;
-  return make_view(*one, root.shape(), zero_strides, 0);
+  return make_view(one, root.shape(), zero_strides, 0);
 }
+
+// The storage of the running pass's implicit seed, for is_implicit_one(); null when none.
+thread_local const Storage* t_implicit_seed = nullptr;
 
 void add_to_pending(Node& node, Tensor g) {
   node.pending_grad = node.pending_grad.defined()
@@ -119,6 +130,10 @@ void run_graph(const std::shared_ptr<Node>& root_node, const Tensor& seed, bool 
 
 }  // namespace
 
+bool is_implicit_one(const Tensor& g) {
+  return t_implicit_seed != nullptr && g.defined() && g.impl().storage.get() == t_implicit_seed;
+}
+
 void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph) {
   const std::shared_ptr<Node> root_node = root.grad_fn();
   Tensor seed = gradient.defined() ? gradient : (root.numel() == 1 ? implicit_seed(root) : ones_like(root));
@@ -132,13 +147,16 @@ void run_backward(const Tensor& root, const Tensor& gradient, bool retain_graph)
   struct PassScope {  // a backward run from a callback has its own list; restore the outer one
     std::vector<std::function<void()>>* outer = pass_callbacks;
     std::uint64_t outer_id = pass_id;
+    const Storage* outer_seed = t_implicit_seed;
     ~PassScope() {
       pass_callbacks = outer;
       pass_id = outer_id;
+      t_implicit_seed = outer_seed;
     }
   } pass_scope;
   pass_callbacks = &callbacks;
   pass_id = ++passes_started;
+  t_implicit_seed = gradient.defined() ? nullptr : seed.impl().storage.get();
   if (!root_node) {  // a leaf: its gradient is the seed
     accumulate_into_leaf(root.impl(), seed);
     if (root.impl().hooks) run_leaf_hooks(root);

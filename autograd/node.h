@@ -32,6 +32,10 @@ class Grads {
   unsigned needs_mask_;
 };
 
+// True when g is the gradient that backward() supplied for a one-element root in the running pass,
+// an exact 1 (no gradient was passed): a backward function may skip multiplying by it.
+bool is_implicit_one(const Tensor& g);
+
 // A tensor saved for backward, with the storage version it had then: using it after an in-place
 // write would give a wrong gradient, so unpacking checks the version, as PyTorch does.
 class SavedTensor {

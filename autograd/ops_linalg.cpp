@@ -76,15 +76,21 @@ Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) 
     const Tensor diff = input - target;
     return diff * diff;
   }
-  Tensor out = ops::mse_sum(input, target);
+  // The gradient comes out of the forward kernel: d/dinput sum((a - b)^2) = 2 (a - b), and the
+  // mean divides by n. It is saved instead of input and target, so backward only scales it by the
+  // upstream gradient, and not even that when the loss is the root of backward().
   const double n = static_cast<double>(input.numel());
-  if (reduction == Reduction::Mean) out = ops::binary_scalar(kernels::BinaryOp::Div, out, n, false, "mse_loss");
-  if (autograd::any_requires_grad({&input, &target})) {
-    // d/dinput sum((a - b)^2) = 2 (a - b); the mean divides by n.
-    const double scale = reduction == Reduction::Mean ? 2.0 / n : 2.0;
+  const bool mean = reduction == Reduction::Mean;
+  const bool needs_grad = autograd::any_requires_grad({&input, &target});
+  auto [out, grad_at_one] = ops::mse_loss(input, target, mean ? n : 1.0,
+                                          needs_grad ? std::optional(mean ? 2.0 / n : 2.0) : std::nullopt);
+  if (needs_grad) {
     record("MseLossBackward", out, {&input, &target},
-           [sa = SavedTensor(input), sb = SavedTensor(target), scale](const Tensor& g, Grads& grads) {
-             const Tensor grad_input = ops::mse_backward(g, sa.get("mse_loss"), sb.get("mse_loss"), scale);
+           [grad_at_one = std::move(grad_at_one)](const Tensor& g, Grads& grads) {
+             // (2/n (a - b)) * g: PyTorch's order of rounding in mse_loss_backward.
+             const Tensor grad_input = autograd::is_implicit_one(g)
+                                           ? grad_at_one
+                                           : ops::binary(kernels::BinaryOp::Mul, grad_at_one, g, "mse_loss");
              if (grads.needs(0)) grads[0] = grad_input;
              if (grads.needs(1)) grads[1] = ops::unary(kernels::UnaryOp::Neg, grad_input);
            });

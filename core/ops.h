@@ -3,6 +3,7 @@
 // allocates its result, and calls the backend table of the inputs' device.
 #pragma once
 
+#include <optional>
 #include <utility>
 
 #include "ember/core/tensor.h"
@@ -40,10 +41,13 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias);
 // can (a = g^T and b = x give the weight and the bias gradients).
 std::pair<Tensor, Tensor> matmul_and_row_sums(const Tensor& a, const Tensor& b);
 
-// Sum of squared differences of two same-shaped tensors, as a 0-d tensor.
-Tensor mse_sum(const Tensor& a, const Tensor& b);
-// scale * grad * (a - b), grad broadcast to a's shape.
-Tensor mse_backward(const Tensor& grad, const Tensor& a, const Tensor& b, double scale);
+// Mean-squared error of two same-shaped tensors in one backend call: loss (0-d) is the sum of
+// squared differences divided by `divisor`; when grad_scale is given, grad_input is
+// grad_scale * (input - target), the input's gradient for an upstream gradient of 1.
+struct MseResult {
+  Tensor loss, grad_input;
+};
+MseResult mse_loss(const Tensor& input, const Tensor& target, double divisor, std::optional<double> grad_scale);
 
 // Copies and conversions.
 Tensor contiguous(const Tensor& x);       // x itself when already contiguous

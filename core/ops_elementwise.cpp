@@ -59,25 +59,18 @@ Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_fi
   return out;
 }
 
-Tensor mse_sum(const Tensor& a, const Tensor& b) {
-  check_same_dtype_device("mse_loss", a, b);
-  EMBER_CHECK(a.shape() == b.shape(), "mse_loss: input shape ", a.shape(),
-              " and target shape ", b.shape(), " differ; they must be equal");
-  Tensor out = empty({}, a.options());
-  kernels::backend(a.device()).mse_sum(a.device().index(), ref(out), ref(a), ref(b));
-  return out;
-}
-
-Tensor mse_backward(const Tensor& grad, const Tensor& a, const Tensor& b, double scale) {
-  check_same_dtype_device("mse_loss_backward", a, b);
-  check_same_dtype_device("mse_loss_backward", grad, a);
-  Tensor out = empty(a.shape(), a.options());
-  if (out.numel() > 0) {
-    kernels::backend(a.device())
-        .mse_backward(a.device().index(), ref(out), broadcast_ref(grad, a.shape()), ref(a), ref(b),
-                      scale);
+MseResult mse_loss(const Tensor& input, const Tensor& target, double divisor, std::optional<double> grad_scale) {
+  check_same_dtype_device("mse_loss", input, target);
+  EMBER_CHECK(input.shape() == target.shape(), "mse_loss: input shape ", input.shape(),
+              " and target shape ", target.shape(), " differ; they must be equal");
+  MseResult result{empty({}, input.options()), grad_scale ? empty(input.shape(), input.options()) : Tensor()};
+  kernels::MseArgs args{.loss = ref(result.loss), .input = ref(input), .target = ref(target), .divisor = divisor};
+  if (grad_scale) {
+    args.grad_input = ref(result.grad_input);
+    args.grad_scale = *grad_scale;
   }
-  return out;
+  kernels::backend(input.device()).mse_loss(input.device().index(), args);
+  return result;
 }
 
 void copy_into(const Tensor& dst, const Tensor& src) {

@@ -56,6 +56,23 @@ void check_epilogue_args(const GemmArgs& args, const char* who) {
   }
 }
 
+void check_mse_args(const MseArgs& args, const char* who) {
+  const TensorRef& a = args.input;
+  EMBER_CHECK(a.sizes == args.target.sizes, "ember (", who, ") mse_loss: input sizes ", a.sizes.str(),
+              " and target sizes ", args.target.sizes.str(), " differ");
+  EMBER_CHECK(a.dtype == args.target.dtype && a.dtype == args.loss.dtype, "ember (", who,
+              ") mse_loss: input, target and loss must share a dtype, got ", dtype_name(a.dtype), ", ",
+              dtype_name(args.target.dtype), ", ", dtype_name(args.loss.dtype));
+  EMBER_CHECK(args.loss.numel() == 1, "ember (", who, ") mse_loss: the loss must have one element, has sizes ",
+              args.loss.sizes.str());
+  if (args.grad_input.data != nullptr) {
+    EMBER_CHECK(args.grad_input.sizes == a.sizes && args.grad_input.dtype == a.dtype &&
+                    args.grad_input.is_contiguous(),
+                "ember (", who, ") mse_loss: grad_input must be a contiguous ", dtype_name(a.dtype),
+                " tensor of the input's sizes ", a.sizes.str(), ", got ", args.grad_input.sizes.str());
+  }
+}
+
 TensorRef bias_as_rows(const GemmArgs& args) {
   TensorRef r = args.bias;
   r.sizes = args.c.sizes;

@@ -56,6 +56,23 @@ void check_epilogue_args(const GemmArgs& args, const char* who);
 TensorRef bias_as_rows(const GemmArgs& args);
 TensorRef row_sums_as_reduce_output(const GemmArgs& args);
 
+// Mean-squared error, the loss and its gradient from one pass over input and target (equal sizes,
+// any strides):
+//   loss (0-d)  = T(sum of (input - target)^2) / T(divisor), the sum accumulated in double;
+//   grad_input  = T(grad_scale) * (input - target), when grad_input.data is not null: the input's
+//                 gradient for an upstream gradient of exactly 1, rounded as PyTorch's
+//                 mse_loss_backward rounds it. Contiguous, input's sizes.
+// Each difference and its square are rounded to T, as when PyTorch forms (input - target)^2.
+struct MseArgs {
+  TensorRef loss, input, target;
+  TensorRef grad_input = {};
+  double divisor = 1.0;
+  double grad_scale = 2.0;
+};
+
+// What every backend's mse_loss checks (defined in backend.cpp).
+void check_mse_args(const MseArgs& args, const char* who);
+
 // One Adam/AdamW update over every parameter, as torch.optim.Adam does it (the single-tensor,
 // foreach=False formulas, op by op in the parameter's dtype). All refs are contiguous; lists have
 // equal length; max_exp_avg_sq is empty unless amsgrad.
@@ -110,11 +127,7 @@ struct Backend {
   void (*reduce)(int device, ReduceOp op, const TensorRef& out, const TensorRef& in);
   void (*gemm)(int device, const GemmArgs& args);
 
-  // Fused mean-squared-error pieces. mse_sum: out (0-d) = sum((a - b)^2).
-  // mse_backward: out = scale * grad * (a - b), with grad broadcast to out.
-  void (*mse_sum)(int device, const TensorRef& out, const TensorRef& a, const TensorRef& b);
-  void (*mse_backward)(int device, const TensorRef& out, const TensorRef& grad, const TensorRef& a,
-                       const TensorRef& b, double scale);
+  void (*mse_loss)(int device, const MseArgs& args);
 
   void (*adam)(int device, const AdamArgs& args);
   void (*sgd)(int device, const SgdArgs& args);

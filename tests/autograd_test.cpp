@@ -177,3 +177,44 @@ TEST_CASE("linear's bias gradient is summed as accurately as sum() over many row
   const double expected = 100000.0 * static_cast<double>(0.1f);
   CHECK(b.grad().item<double>() == Approx(expected).epsilon(1e-7));
 }
+
+TEST_CASE("mse_loss gives its gradient from the forward pass, scaled by any upstream gradient", "[autograd]") {
+  // Differences 1, 2, 2, 3: sum of squares 18, mean 4.5; d(mean)/dinput = 2/4 (input - target).
+  const auto make = [] {
+    return std::pair{tensor({1, 2, 3, 4}, {2, 2}, kFloat64).requires_grad_(),
+                     tensor({0, 0, 1, 1}, {2, 2}, kFloat64).requires_grad_()};
+  };
+  const std::vector<double> at_one{0.5, 1.0, 1.0, 1.5};
+  SECTION("as the root of backward(): the implicit gradient 1") {
+    auto [x, y] = make();
+    const Tensor loss = mse_loss(x, y);
+    CHECK(loss.item<double>() == 4.5);
+    loss.backward();
+    CHECK(x.grad().to_vector<double>() == at_one);
+    CHECK(y.grad().to_vector<double>() == std::vector<double>{-0.5, -1.0, -1.0, -1.5});
+  }
+  SECTION("inside a larger expression, and with an explicit gradient") {
+    auto [x, y] = make();
+    (mse_loss(x, y) * 3.0).backward();
+    CHECK(x.grad().to_vector<double>() == std::vector<double>{1.5, 3.0, 3.0, 4.5});
+    auto [x2, y2] = make();
+    mse_loss(x2, y2).backward(full({}, -2.0, kFloat64));
+    CHECK(x2.grad().to_vector<double>() == std::vector<double>{-1.0, -2.0, -2.0, -3.0});
+  }
+  SECTION("sum reduction, a transposed input and a broadcast target") {
+    // x^T = [[1, 3], [2, 4]] against rows of [1, 2]: differences 0, 1, 1, 2.
+    const Tensor x = tensor({1, 2, 3, 4}, {2, 2}, kFloat64).requires_grad_();
+    const Tensor target = tensor({1, 2}, {1, 2}, kFloat64).expand({2, 2});
+    const Tensor loss = mse_loss(x.t(), target, Reduction::Sum);
+    CHECK(loss.item<double>() == 6.0);
+    loss.backward();
+    CHECK(x.grad().to_vector<double>() == std::vector<double>{0.0, 2.0, 2.0, 4.0});  // 2 d, transposed back
+  }
+  SECTION("the loss can be backpropagated twice with retain_graph") {
+    auto [x, y] = make();
+    const Tensor loss = mse_loss(x, y);
+    loss.backward({}, /*retain_graph=*/true);
+    loss.backward();
+    CHECK(x.grad().to_vector<double>() == std::vector<double>{1.0, 2.0, 2.0, 3.0});
+  }
+}

@@ -23,8 +23,7 @@ const Backend& cpu_backend() {
       .binary_scalar = cpu::binary_scalar,
       .reduce = cpu::reduce,
       .gemm = cpu::gemm,
-      .mse_sum = cpu::mse_sum,
-      .mse_backward = cpu::mse_backward,
+      .mse_loss = cpu::mse_loss,
       .adam = cpu::adam,
       .sgd = cpu::sgd,
   };

@@ -191,46 +191,6 @@ void fill_loop(const TensorRef& out, T value) {
   });
 }
 
-// ---- MSE backward ---------------------------------------------------------------------------
-
-// out = scale * (a - b) * grad: PyTorch's mse_loss_backward order of operations, with scale
-// rounded to the dtype as PyTorch rounds a Scalar.
-template <typename T>
-void mse_backward_run(T* o, std::int64_t so, const T* g, std::int64_t sg, const T* a,
-                      std::int64_t sa, const T* b, std::int64_t sb, std::int64_t n, T scale) {
-  if (so == 1 && sa == 1 && sg <= 1 && sb <= 1) {
-    // The usual case: a mean loss's 0-d grad broadcast (sg == 0), target contiguous or broadcast.
-    VecMap<T> out(o, n);
-    const ConstVecMap<T> av(a, n);
-    auto emit = [&](const auto& gv, const auto& bv) { out = scale * (av - bv) * gv; };
-    if (sg == 0 && sb == 0) return emit(Vec<T>::Constant(n, *g), Vec<T>::Constant(n, *b));
-    if (sg == 0) return emit(Vec<T>::Constant(n, *g), ConstVecMap<T>(b, n));
-    if (sb == 0) return emit(ConstVecMap<T>(g, n), Vec<T>::Constant(n, *b));
-    return emit(ConstVecMap<T>(g, n), ConstVecMap<T>(b, n));
-  }
-  for (std::int64_t i = 0; i < n; ++i) o[i * so] = scale * (a[i * sa] - b[i * sb]) * g[i * sg];
-}
-
-template <typename T>
-void mse_backward_loop(const TensorRef& out, const TensorRef& grad, const TensorRef& a,
-                       const TensorRef& b, T scale) {
-  T* o = out.ptr<T>();
-  const T* g = grad.ptr<T>();
-  const T* pa = a.ptr<T>();
-  const T* pb = b.ptr<T>();
-  if (out.is_contiguous() && a.is_contiguous()) {
-    const std::int64_t sg = grad.is_contiguous() ? 1 : is_broadcast_scalar(grad) ? 0 : -1;
-    const std::int64_t sb = b.is_contiguous() ? 1 : is_broadcast_scalar(b) ? 0 : -1;
-    if (sg >= 0 && sb >= 0) return mse_backward_run(o, 1, g, sg, pa, 1, pb, sb, out.numel(), scale);
-  }
-  const auto plan = make_plan<4>(
-      out.sizes, {out.strides.data(), grad.strides.data(), a.strides.data(), b.strides.data()});
-  run_plan(plan, [&](const auto& off, const auto& st, std::int64_t n) {
-    mse_backward_run(o + off[0], st[0], g + off[1], st[1], pa + off[2], st[2], pb + off[3], st[3],
-                     n, scale);
-  });
-}
-
 }  // namespace
 
 void unary(int /*device*/, UnaryOp op, const TensorRef& out, const TensorRef& in) {
@@ -291,14 +251,6 @@ void fill(int /*device*/, const TensorRef& out, double value) {
   dispatch_dtype(out.dtype, [&](auto tag) {
     using T = decltype(tag);
     fill_loop<T>(out, static_cast<T>(value));
-  });
-}
-
-void mse_backward(int /*device*/, const TensorRef& out, const TensorRef& grad, const TensorRef& a,
-                  const TensorRef& b, double scale) {
-  dispatch_dtype(out.dtype, [&](auto tag) {
-    using T = decltype(tag);
-    mse_backward_loop<T>(out, grad, a, b, static_cast<T>(scale));
   });
 }
 

@@ -1,4 +1,4 @@
-// Reduction CPU kernels: sum and max over any set of dims (keepdim layout), and the fused MSE sum.
+// Reduction CPU kernels: sum and max over any set of dims (keepdim layout).
 //
 // Accuracy: sums accumulate in double for both dtypes, so float32 sums are effectively exact
 // before the final rounding. A contiguous or strided run that one output reduces is also summed
@@ -177,42 +177,6 @@ void reduce_loop(const TensorRef& out, const TensorRef& in) {
   });
 }
 
-// sum((a - b)^2) over one run, in the same blocked pairwise scheme as reduce_run. The difference
-// and its square are rounded to T (PyTorch computes (a - b)^2 as a T tensor before summing); only
-// the accumulation is in double.
-template <typename T>
-double squared_diff_run(const T* a, std::int64_t sa, const T* b, std::int64_t sb, std::int64_t n) {
-  if (n > kBlock) {
-    const std::int64_t half = n / 2;
-    return squared_diff_run(a, sa, b, sb, half) +
-           squared_diff_run(a + half * sa, sa, b + half * sb, sb, n - half);
-  }
-  double acc[4] = {0.0, 0.0, 0.0, 0.0};
-  for (std::int64_t i = 0; i < n; ++i) {
-    const T d = a[i * sa] - b[i * sb];
-    acc[i & 3] += static_cast<double>(d * d);
-  }
-  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
-}
-
-template <typename T>
-void mse_sum_loop(const TensorRef& out, const TensorRef& a, const TensorRef& b) {
-  const T* pa = a.ptr<T>();
-  const T* pb = b.ptr<T>();
-  double total = 0.0;
-  if (a.is_contiguous() && b.is_contiguous()) {
-    total = squared_diff_run(pa, 1, pb, 1, a.numel());
-  } else if (a.is_contiguous() && is_broadcast_scalar(b)) {
-    total = squared_diff_run(pa, 1, pb, 0, a.numel());
-  } else {
-    const auto plan = make_plan<2>(a.sizes, {a.strides.data(), b.strides.data()});
-    run_plan(plan, [&](const auto& off, const auto& st, std::int64_t n) {
-      total += squared_diff_run(pa + off[0], st[0], pb + off[1], st[1], n);
-    });
-  }
-  out.ptr<T>()[0] = static_cast<T>(total);
-}
-
 }  // namespace
 
 void reduce(int /*device*/, ReduceOp op, const TensorRef& out, const TensorRef& in) {
@@ -233,10 +197,6 @@ void reduce(int /*device*/, ReduceOp op, const TensorRef& out, const TensorRef& 
     if (op == ReduceOp::Sum) return reduce_loop<SumReducer<T>, T>(out, in);
     return reduce_loop<MaxReducer<T>, T>(out, in);
   });
-}
-
-void mse_sum(int /*device*/, const TensorRef& out, const TensorRef& a, const TensorRef& b) {
-  dispatch_dtype(a.dtype, [&](auto tag) { mse_sum_loop<decltype(tag)>(out, a, b); });
 }
 
 }  // namespace ember::kernels::cpu

@@ -60,8 +60,7 @@ const Backend& cuda_backend() {
       .binary_scalar = &cuda_impl::binary_scalar,
       .reduce = &cuda_impl::reduce,
       .gemm = &cuda_impl::gemm,
-      .mse_sum = &cuda_impl::mse_sum,
-      .mse_backward = &cuda_impl::mse_backward,
+      .mse_loss = &cuda_impl::mse_loss,
       .adam = &cuda_impl::adam,
       .sgd = &cuda_impl::sgd,
   };

@@ -173,10 +173,6 @@ template <typename T> struct Constant {
 struct Identity {
   template <typename T> __device__ T operator()(T x) const { return x; }
 };
-template <typename T> struct MseBackward {  // scale * grad * (a - b)
-  T scale;
-  __device__ T operator()(T grad, T a, T b) const { return scale * grad * (a - b); }
-};
 
 }  // namespace
 
@@ -211,18 +207,6 @@ void binary_scalar(int device, BinaryOp op, const TensorRef& out, const TensorRe
       if (scalar_first) launch_elementwise<T, T, 1>(out, {&a}, ScalarLeft<Op, T>{f, s}, device);
       else launch_elementwise<T, T, 1>(out, {&a}, ScalarRight<Op, T>{f, s}, device);
     });
-  });
-}
-
-void mse_backward(int device, const TensorRef& out, const TensorRef& grad, const TensorRef& a,
-                  const TensorRef& b, double scale) {
-  check_operand("mse_backward", out, grad);
-  check_operand("mse_backward", out, a);
-  check_operand("mse_backward", out, b);
-  const DeviceGuard guard(device);
-  dispatch_dtype(out.dtype, [&](auto zero) {
-    using T = decltype(zero);
-    launch_elementwise<T, T, 3>(out, {&grad, &a, &b}, MseBackward<T>{static_cast<T>(scale)}, device);
   });
 }
 

@@ -17,12 +17,12 @@ void unary(int device, UnaryOp op, const TensorRef& out, const TensorRef& in);
 void binary(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, const TensorRef& b);
 void binary_scalar(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, double scalar,
                    bool scalar_first);
-void mse_backward(int device, const TensorRef& out, const TensorRef& grad, const TensorRef& a,
-                  const TensorRef& b, double scale);
 
 // reduce.cu
 void reduce(int device, ReduceOp op, const TensorRef& out, const TensorRef& in);
-void mse_sum(int device, const TensorRef& out, const TensorRef& a, const TensorRef& b);
+
+// mse.cu
+void mse_loss(int device, const MseArgs& args);
 
 // random.cu
 void random(int device, const TensorRef& out, RandomKind kind, std::uint64_t seed,

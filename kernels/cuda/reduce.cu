@@ -1,5 +1,5 @@
 // Reductions: Sum and Max over any set of dims (keepdim layout: out has in's ndim, size 1 on the
-// reduced dims) and mse_sum = sum((a - b)^2) over all elements.
+// reduced dims).
 //
 // Plan: the dims are split into kept dims (one output each combination) and reduced dims, each set
 // sorted by input stride (innermost last) and merged where contiguous, so that e.g. summing the
@@ -26,6 +26,7 @@
 #include <type_traits>
 
 #include "ember/core/error.h"
+#include "ember/kernels/cuda/block_reduce.cuh"
 #include "ember/kernels/cuda/check.h"
 #include "ember/kernels/cuda/device.h"
 #include "ember/kernels/cuda/exact_math.cuh"
@@ -38,47 +39,6 @@ namespace ember::kernels::cuda_impl {
 
 namespace {
 
-// --- Combine operations ----------------------------------------------------------------------
-template <typename Acc> struct SumOp {
-  using Type = Acc;
-  __device__ Acc identity() const { return Acc(0); }
-  __device__ Acc operator()(Acc a, Acc b) const { return a + b; }
-};
-template <typename Acc> struct MaxOp {
-  using Type = Acc;
-  __device__ Acc identity() const { return -std::numeric_limits<Acc>::infinity(); }
-  // A NaN on either side wins: a if a is NaN, else b when a > b fails (b NaN or b >= a).
-  __device__ Acc operator()(Acc a, Acc b) const { return (std::isnan(a) || a > b) ? a : b; }
-};
-
-// Combines `value` across a group of G consecutive threads (G = 1, 32 or the whole block); every
-// thread of the group gets the result. All threads of the block must call it.
-template <int G, typename Op, typename Acc = typename Op::Type>
-__device__ __forceinline__ Acc group_reduce(Acc value, const Op& op) {
-  if constexpr (G == 1) {
-    return value;
-  } else {
-#pragma unroll
-    for (int lane_mask = 16; lane_mask > 0; lane_mask /= 2)
-      value = op(value, __shfl_xor_sync(0xffffffffu, value, lane_mask));
-    if constexpr (G == 32) {
-      return value;
-    } else {
-      static_assert(G == kBlockSize);
-      __shared__ Acc warp_results[kBlockSize / 32];
-      const int warp = threadIdx.x / 32, lane = threadIdx.x % 32;
-      if (lane == 0) warp_results[warp] = value;
-      __syncthreads();
-      value = lane < kBlockSize / 32 ? warp_results[lane] : op.identity();
-#pragma unroll
-      for (int lane_mask = 16; lane_mask > 0; lane_mask /= 2)
-        value = op(value, __shfl_xor_sync(0xffffffffu, value, lane_mask));
-      __syncthreads();  // warp_results is reused by the next call
-      return value;
-    }
-  }
-}
-
 // --- Where the values come from --------------------------------------------------------------
 // Element r of the run that starts at `base`: data[base + offset of r over the reduced dims].
 template <typename Acc, typename T, typename Index> struct StridedSource {
@@ -88,19 +48,6 @@ template <typename Acc, typename T, typename Index> struct StridedSource {
     Index offset[1];
     reduced.get(r, offset);
     return static_cast<Acc>(data[base + offset[0]]);
-  }
-};
-
-// (a[r] - b[r])^2 for mse_sum, computed in T as the CPU backend does, then accumulated in Acc.
-template <typename Acc, typename T, typename Index> struct SquaredDiffSource {
-  const T* a;
-  const T* b;
-  OffsetCalc<2, Index> elements;
-  __device__ __forceinline__ Acc operator()(Index, Index r) const {
-    Index offsets[2];
-    elements.get(r, offsets);
-    const T d = a[offsets[0]] - b[offsets[1]];
-    return static_cast<Acc>(exact::mul(d, d));  // not fused into the accumulation
   }
 };
 
@@ -389,37 +336,6 @@ void reduce(int device, ReduceOp op, const TensorRef& out, const TensorRef& in) 
     using T = decltype(zero);
     if (op == ReduceOp::Sum) run_reduce<T>(ctx, out, in, plan, SumOp<double>{});
     else run_reduce<T>(ctx, out, in, plan, MaxOp<T>{});
-  });
-}
-
-void mse_sum(int device, const TensorRef& out, const TensorRef& a, const TensorRef& b) {
-  EMBER_CHECK(a.sizes == b.sizes, "ember (CUDA backend) mse_sum: sizes ", a.sizes.str(), " and ", b.sizes.str(),
-              " differ");
-  EMBER_CHECK(a.dtype == b.dtype && a.dtype == out.dtype, "ember (CUDA backend) mse_sum: dtypes differ");
-  EMBER_CHECK(out.numel() == 1, "ember (CUDA backend) mse_sum: output must have one element, has sizes ",
-              out.sizes.str());
-  const std::int64_t n = a.numel();
-  if (n == 0) {
-    fill(device, out, 0.0);
-    return;
-  }
-  const DeviceGuard guard(device);
-  const DeviceContext& ctx = context(device);
-  const Strides* strides[2] = {&a.strides, &b.strides};
-  const Layout<2> elements = make_layout<2>(a.sizes, strides);
-  const Layout<2> single_output;  // no kept dims: one output at offset 0
-  const int group = row_group(n);
-  const Split split = choose_row_split(group, 1, n, ctx.sm_count);
-  dispatch_dtype(a.dtype, [&](auto zero) {
-    using T = decltype(zero);
-    const auto run = [&](auto index_zero) {
-      using Index = decltype(index_zero);
-      const SquaredDiffSource<double, T, Index> source{a.ptr<const T>(), b.ptr<const T>(),
-                                                       OffsetCalc<2, Index>(elements)};
-      reduce_rows<Index>(ctx, source, single_output, 1, n, group, split, out.ptr<T>(), SumOp<double>{});
-    };
-    if (fits_32bit(elements) && split.count < kMax32) run(std::int32_t{0});
-    else run(std::int64_t{0});
   });
 }
 

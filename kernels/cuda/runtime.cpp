@@ -37,6 +37,9 @@ std::unique_ptr<DeviceContext> create_context(int device, CachingAllocator& allo
   ctx->blas_workspace = CachedBuffer(alloc, kCublasWorkspaceBytes, device, /*counted=*/false);
   EMBER_CUDA_CHECK(cublasSetWorkspace(blas, ctx->blas_workspace.get(), kCublasWorkspaceBytes));
 
+  ctx->tickets = CachedBuffer(alloc, kTicketCount * sizeof(unsigned), device, /*counted=*/false);
+  EMBER_CUDA_CHECK(cudaMemsetAsync(ctx->tickets.get(), 0, kTicketCount * sizeof(unsigned), stream));
+
   cublasLtHandle_t blas_lt = nullptr;
   EMBER_CUDA_CHECK(cublasLtCreate(&blas_lt));
   ctx->blas_lt.reset(blas_lt);

@@ -21,6 +21,10 @@ namespace ember::kernels::cuda_impl {
 // a later CUDA graph capture of a GEMM finds it already there.
 inline constexpr std::size_t kCublasWorkspaceBytes = std::size_t{32} << 20;
 
+// The kernels that finish in their last block, each with its own ticket counter.
+enum class Ticket : int { kMse, kAdam };
+inline constexpr int kTicketCount = 2;
+
 struct DeviceContext {
   // Members are destroyed bottom-up: staging (waits for its copies), cuBLAS handles, their
   // workspace (back to the allocator), and the stream last.
@@ -28,9 +32,12 @@ struct DeviceContext {
   int sm_count = 0;  // streaming multiprocessors, for sizing grids
   Stream stream;
   CachedBuffer blas_workspace;
+  CachedBuffer tickets;  // kTicketCount counters for last-block kernels (last_block.cuh), all 0
   CublasHandle blas;
   CublasLtHandle blas_lt;
   PinnedStaging staging;
+
+  unsigned* ticket(Ticket which) const { return tickets.as<unsigned>() + static_cast<int>(which); }
 
   DeviceContext() = default;
   DeviceContext(const DeviceContext&) = delete;
