@@ -15,9 +15,9 @@ struct AdamOptions {
   double weight_decay = 0.0;
   bool amsgrad = false;
   bool maximize = false;
-  // Keep each CUDA parameter's step count on the GPU, incremented by the update kernel, so that
-  // the step can be captured in a CUDA graph (ember::cuda::capture) and replayed, as PyTorch's
-  // capturable=True. Costs one tiny extra kernel per step.
+  // Keep each CUDA parameter's step count on the GPU, advanced by the update kernel itself, so
+  // that the step can be captured in a CUDA graph (ember::cuda::capture) and replayed, as
+  // PyTorch's capturable=True. Still one kernel per step.
   bool capturable = false;
 };
 
@@ -51,9 +51,9 @@ struct AdamWOptions {
   double weight_decay = 1e-2;
   bool amsgrad = false;
   bool maximize = false;
-  // Keep each CUDA parameter's step count on the GPU, incremented by the update kernel, so that
-  // the step can be captured in a CUDA graph (ember::cuda::capture) and replayed, as PyTorch's
-  // capturable=True. Costs one tiny extra kernel per step.
+  // Keep each CUDA parameter's step count on the GPU, advanced by the update kernel itself, so
+  // that the step can be captured in a CUDA graph (ember::cuda::capture) and replayed, as
+  // PyTorch's capturable=True. Still one kernel per step.
   bool capturable = false;
 };
 

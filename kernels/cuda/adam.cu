@@ -21,6 +21,7 @@
 #include "ember/kernels/cuda/check.h"
 #include "ember/kernels/cuda/device.h"
 #include "ember/kernels/cuda/exact_math.cuh"
+#include "ember/kernels/cuda/last_block.cuh"
 #include "ember/kernels/cuda/launchers.h"
 #include "ember/kernels/cuda/multi_tensor.cuh"
 #include "ember/kernels/cuda/runtime.h"
@@ -41,16 +42,12 @@ struct AdamScalars {
   double bc2_sqrt;       // sqrt(1 - beta2^step)
   double eps;
   bool decoupled, amsgrad, maximize;
-  // Capturable: each tensor's step count is a double on the device (list kStep), already advanced
-  // by increment_steps_kernel; the bias corrections are computed from it here.
+  // Capturable: each tensor's step count is a double on the device (list kStep). Every block
+  // computes the bias corrections from count + 1; a count is advanced once every block that reads
+  // it has: see advance_step_counts.
   bool device_step;
   double lr, beta1;
 };
-
-// Adds one to every step counter of the table (one block per counter).
-__global__ void increment_steps_kernel(TensorTable<1> table) {
-  if (threadIdx.x == 0) *static_cast<double*>(table.ptrs[0][this_block_chunk(table).tensor]) += 1.0;
-}
 
 // torch.lerp: start + w * (end - start) for |w| < 0.5, else end - (end - start) * (1 - w); the
 // second form is exact at w = 1.
@@ -59,7 +56,31 @@ template <typename T> __device__ __forceinline__ T lerp(T start, T end, T weight
   return std::fabs(weight) < T(0.5) ? add(start, mul(weight, end - start)) : sub(end, mul(end - start, T(1) - weight));
 }
 
-template <typename T> __global__ void __launch_bounds__(kMultiTensorBlock) adam_kernel(TensorTable<kAdamDepth> table, AdamScalars s) {
+// How the launch advances its device step counts, after its blocks have read them.
+//  - kOwnBlock, when every tensor fits in one block: each block advances its own tensor's count
+//    after a barrier, and block 0 those of empty tensors, which no block reads. No atomics, no
+//    fences: the short path for small models, where this latency is most of the kernel's time.
+//  - kLastBlock otherwise: the launch's last block (last_block.cuh) advances them all.
+enum class StepAdvance { kNone, kOwnBlock, kLastBlock };
+
+__device__ void advance_step_counts(const TensorTable<kAdamDepth>& table, const Chunk& chunk, StepAdvance how,
+                                    unsigned* ticket) {
+  const auto advance = [&](int t) { *static_cast<double*>(table.ptrs[kStep][t]) += 1.0; };
+  if (how == StepAdvance::kOwnBlock) {
+    __syncthreads();  // every thread of this block has read the count
+    if (threadIdx.x == 0 && table.numel[chunk.tensor] > 0) advance(chunk.tensor);
+    if (blockIdx.x == 0) {
+      for (int t = static_cast<int>(threadIdx.x); t < table.count; t += kMultiTensorBlock)
+        if (table.numel[t] == 0) advance(t);
+    }
+  } else if (how == StepAdvance::kLastBlock && is_last_block(ticket)) {
+    for (int t = static_cast<int>(threadIdx.x); t < table.count; t += kMultiTensorBlock) advance(t);
+  }
+}
+
+template <typename T>
+__global__ void __launch_bounds__(kMultiTensorBlock) adam_kernel(TensorTable<kAdamDepth> table, AdamScalars s,
+                                                                  StepAdvance step_advance, unsigned* ticket) {
   const Chunk chunk = this_block_chunk(table);
   T* param = static_cast<T*>(table.ptrs[kParam][chunk.tensor]);
   const T* grad = static_cast<const T*>(table.ptrs[kGrad][chunk.tensor]);
@@ -71,7 +92,7 @@ template <typename T> __global__ void __launch_bounds__(kMultiTensorBlock) adam_
   const T one_minus_beta2 = static_cast<T>(s.one_minus_beta2), weight_decay = static_cast<T>(s.weight_decay);
   double step_size_d = s.step_size, bc2_sqrt_d = s.bc2_sqrt;
   if (s.device_step) {  // the host's formulas, on this tensor's count
-    const double step = *static_cast<const double*>(table.ptrs[kStep][chunk.tensor]);
+    const double step = *static_cast<const double*>(table.ptrs[kStep][chunk.tensor]) + 1.0;
     step_size_d = s.lr / (1.0 - pow(s.beta1, step));
     bc2_sqrt_d = sqrt(1.0 - pow(s.beta2, step));
   }
@@ -102,6 +123,7 @@ template <typename T> __global__ void __launch_bounds__(kMultiTensorBlock) adam_
     const T denom = add(std::sqrt(v_hat) / bc2_sqrt, eps);
     param[i] = sub(p, mul(step_size, m) / denom);
   }
+  advance_step_counts(table, chunk, step_advance, ticket);
 }
 
 void check_list(std::span<const TensorRef> list, std::size_t count, DType dtype, const char* name) {
@@ -161,23 +183,23 @@ void adam(int device, const AdamArgs& args) {
   };
 
   const DeviceGuard guard(device);
-  cudaStream_t stream = context(device).stream.get();
-  if (device_step) {
-    const auto launch = [&](const TensorTable<1>& table, unsigned blocks) {
-      increment_steps_kernel<<<blocks, 32, 0, stream>>>(table);
-      EMBER_CUDA_CHECK_LAUNCH();
-    };
-    TensorTableBuilder<1> builder;
-    for (const TensorRef& c : args.steps) builder.add({c.data}, 1, launch);
-    builder.flush(launch);
-  }
+  const DeviceContext& ctx = context(device);
   dispatch_dtype(dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto launch = [&](const TensorTable<kAdamDepth>& table, unsigned blocks) {
-      adam_kernel<T><<<blocks, kMultiTensorBlock, 0, stream>>>(table, scalars);
+      StepAdvance step_advance = StepAdvance::kNone;
+      if (device_step) {
+        step_advance = StepAdvance::kOwnBlock;
+        for (int t = 0; t < table.count; ++t) {
+          if (table.first_block[t + 1] - table.first_block[t] > 1) step_advance = StepAdvance::kLastBlock;
+        }
+      }
+      adam_kernel<T><<<blocks, kMultiTensorBlock, 0, ctx.stream.get()>>>(table, scalars, step_advance,
+                                                                         ctx.ticket(Ticket::kAdam));
       EMBER_CUDA_CHECK_LAUNCH();
     };
-    TensorTableBuilder<kAdamDepth> builder;
+    // With device step counts, empty parameters stay in the table: their counts advance too.
+    TensorTableBuilder<kAdamDepth> builder(/*keep_empty=*/device_step);
     for (std::size_t t = 0; t < count; ++t) {
       builder.add({args.params[t].data, args.grads[t].data, args.exp_avg[t].data, args.exp_avg_sq[t].data,
                    args.amsgrad ? args.max_exp_avg_sq[t].data : nullptr,

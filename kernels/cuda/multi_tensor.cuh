@@ -12,6 +12,7 @@
 
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 #include <limits>
@@ -52,13 +53,15 @@ template <int Depth> __device__ __forceinline__ Chunk this_block_chunk(const Ten
 }
 
 // Fills tables from a list of tensors and calls launch(table, blocks) whenever one is full, and
-// once at the end for the rest. Empty tensors are skipped.
+// once at the end for the rest. A tensor is never split across launches. Empty tensors are
+// skipped unless keep_empty; kept, they own no block, and a table of empty tensors only gets one
+// block (which finds no elements to work on).
 template <int Depth> class TensorTableBuilder {
  public:
-  TensorTableBuilder() { reset(); }
+  explicit TensorTableBuilder(bool keep_empty = false) : keep_empty_(keep_empty) { reset(); }
 
   template <typename Launch> void add(const std::array<void*, Depth>& ptrs, std::int64_t numel, Launch&& launch) {
-    if (numel == 0) return;
+    if (numel == 0 && !keep_empty_) return;
     const std::int64_t chunks = (numel + kChunk - 1) / kChunk;
     EMBER_CHECK(chunks < std::numeric_limits<int>::max() / 2, "ember (CUDA backend) optimizer: tensor of ", numel,
                 " elements is too large");
@@ -72,7 +75,7 @@ template <int Depth> class TensorTableBuilder {
   }
 
   template <typename Launch> void flush(Launch&& launch) {
-    if (table_.count > 0) launch(table_, static_cast<unsigned>(blocks_));
+    if (table_.count > 0) launch(table_, static_cast<unsigned>(std::max<std::int64_t>(blocks_, 1)));
     reset();
   }
 
@@ -82,6 +85,7 @@ template <int Depth> class TensorTableBuilder {
     blocks_ = 0;
   }
 
+  bool keep_empty_;
   TensorTable<Depth> table_;
   std::int64_t blocks_ = 0;
 };
