@@ -85,8 +85,17 @@ const std::vector<Case>& cases() {
       {"linear wide", {{256, 512}, {384, 512}, {384}}, [](auto& x) { return linear(x[0], x[1], x[2]); }},
       {"linear odd", {{7, 5}, {3, 5}, {3}}, [](auto& x) { return linear(x[0], x[1], x[2]).relu(); }},
       {"linear no bias", {{20, 8}, {4, 8}}, [](auto& x) { return linear(x[0], x[1], Tensor()); }},
+      // The same layouts above kernels/cuda/small_gemm.cu's limit, through cuBLAS / cuBLASLt.
+      {"matmul large", {{300, 200}, {200, 150}}, [](auto& x) { return matmul(x[0], x[1]); }},
+      {"matmul large transposed", {{200, 300}, {150, 200}}, [](auto& x) { return matmul(x[0].t(), x[1].t()); }},
+      {"matmul large batched broadcast", {{3, 1, 64, 96}, {4, 96, 80}}, [](auto& x) { return matmul(x[0], x[1]); }},
+      {"linear large 3-D input", {{3, 100, 300}, {70, 300}, {70}}, [](auto& x) { return linear(x[0], x[1], x[2]); }},
+      {"linear large no bias", {{256, 300}, {200, 300}}, [](auto& x) { return linear(x[0], x[1], Tensor()); }},
       {"mse_loss", {{100, 2}, {100, 2}}, [](auto& x) { return mse_loss(x[0], x[1]); }},
       {"mse_loss sum", {{100, 2}, {100, 2}}, [](auto& x) { return mse_loss(x[0], x[1], Reduction::Sum); }},
+      // A million elements: several blocks whose partial sums the last block combines.
+      {"mse_loss large", {{1000, 1000}, {1000, 1000}}, [](auto& x) { return mse_loss(x[0], x[1]); }},
+      {"mse_loss strided", {{30, 40}, {40, 30}}, [](auto& x) { return mse_loss(x[0].t(), x[1], Reduction::Sum); }},
       {"views", {{4, 6, 8}}, [](auto& x) {
          return x[0].transpose(0, 2).slice(1, 1, 5, 2).select(0, 3).reshape({-1}) * 2.0 + x[0].permute({2, 1, 0})[1].flatten()[5];
        }},

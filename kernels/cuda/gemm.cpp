@@ -1,4 +1,5 @@
-// Batched matrix products C[i] = alpha * A[i] @ B[i] + beta * C[i] through cuBLAS.
+// Batched matrix products C[i] = alpha * A[i] @ B[i] + beta * C[i] through cuBLAS, except tiny
+// ones (small_gemm.cu).
 //
 // Row-major trick: cuBLAS is column-major, and a row-major matrix read as column-major is its
 // transpose. So instead of C = A B we ask cuBLAS for C^T = B^T A^T: with the operands swapped,
@@ -81,6 +82,8 @@ void gemm(int device, const GemmArgs& args) {
     else if (args.beta != 1.0) binary_scalar(device, BinaryOp::Mul, c, c, args.beta, false);
     return;
   }
+  // Tiny products, epilogues included, take one kernel of ours instead of cuBLAS's several.
+  if (small_gemm(device, args)) return;
 
   // C^T (n x m) = B^T (n x k) @ A^T (k x m), all column-major in cuBLAS's view.
   const BlasOperand first = blas_operand(b, "B"), second = blas_operand(a, "A");

@@ -30,6 +30,9 @@ void random(int device, const TensorRef& out, RandomKind kind, std::uint64_t see
 
 // gemm.cpp
 void gemm(int device, const GemmArgs& args);
+// small_gemm.cu: the whole gemm, epilogues included, in one kernel when the product is small
+// enough for that to beat cuBLAS; false (nothing queued) otherwise.
+bool small_gemm(int device, const GemmArgs& args);
 
 // adam.cu, sgd.cu
 void adam(int device, const AdamArgs& args);
