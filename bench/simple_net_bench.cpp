@@ -3,7 +3,7 @@
 // also for the whole step captured once in a CUDA graph (ember::cuda::capture, Adam capturable)
 // and replayed, the counterpart of PyTorch's torch.cuda.CUDAGraph row in bench/torch_reference.py.
 //
-//   simple_net_bench [--device cpu|cuda|all] [--steps N] [--runs R]
+//   simple_net_bench [--device cpu|cuda|all] [--mode eager|graph|all] [--steps N] [--runs R]
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -50,11 +50,12 @@ double run_once(ember::Device device, int steps, bool captured) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string which = "all";
+  std::string which = "all", mode = "all";
   int steps = 1000, runs = 5;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string arg = argv[i];
     if (arg == "--device") which = argv[i + 1];
+    else if (arg == "--mode") mode = argv[i + 1];
     else if (arg == "--steps") steps = std::stoi(argv[i + 1]);
     else if (arg == "--runs") runs = std::stoi(argv[i + 1]);
   }
@@ -64,7 +65,8 @@ int main(int argc, char** argv) {
   std::printf("%-16s %14s %14s\n", "device", "us/step(med)", "us/step(min)");
   for (ember::Device d : devices) {
     for (const bool captured : {false, true}) {
-      if (captured && !d.is_cuda()) continue;
+      if (captured && (!d.is_cuda() || mode == "eager")) continue;
+      if (!captured && d.is_cuda() && mode == "graph") continue;
       std::vector<double> times;
       for (int r = 0; r < runs; ++r) times.push_back(run_once(d, steps, captured));
       std::sort(times.begin(), times.end());
