@@ -90,26 +90,32 @@ __global__ void __launch_bounds__(kMultiTensorBlock) adam_kernel(TensorTable<kAd
 
   const T beta1_weight = static_cast<T>(s.beta1_weight), beta2 = static_cast<T>(s.beta2);
   const T one_minus_beta2 = static_cast<T>(s.one_minus_beta2), weight_decay = static_cast<T>(s.weight_decay);
-  double step_size_d = s.step_size, bc2_sqrt_d = s.bc2_sqrt;
-  if (s.device_step) {  // the host's formulas, on this tensor's count
-    const double step = *static_cast<const double*>(table.ptrs[kStep][chunk.tensor]) + 1.0;
-    step_size_d = s.lr / (1.0 - pow(s.beta1, step));
-    bc2_sqrt_d = sqrt(1.0 - pow(s.beta2, step));
-  }
-  const T decay_factor = static_cast<T>(s.decay_factor), step_size = static_cast<T>(step_size_d);
-  const T bc2_sqrt = static_cast<T>(bc2_sqrt_d), eps = static_cast<T>(s.eps);
+  const T decay_factor = static_cast<T>(s.decay_factor), eps = static_cast<T>(s.eps);
+  T step_size = static_cast<T>(s.step_size), bc2_sqrt = static_cast<T>(s.bc2_sqrt);
+  // With a device step count, the bias corrections take two double-precision pow calls (the host's
+  // formulas, on this tensor's count), whose latency was most of a small model's Adam kernel.
+  // Each thread computes them once, after issuing its first element's loads, so that the two
+  // latencies overlap.
+  bool corrections_pending = s.device_step;
+  const double step = s.device_step ? *static_cast<const double*>(table.ptrs[kStep][chunk.tensor]) + 1.0 : 0.0;
 
   using namespace exact;
   for (std::int64_t i = chunk.begin + threadIdx.x; i < chunk.end; i += blockDim.x) {
     T p = param[i];
     T g = s.maximize ? -grad[i] : grad[i];
+    const T m_old = exp_avg[i], v_old = exp_avg_sq[i];
+    if (corrections_pending) {
+      step_size = static_cast<T>(s.lr / (1.0 - pow(s.beta1, step)));
+      bc2_sqrt = static_cast<T>(sqrt(1.0 - pow(s.beta2, step)));
+      corrections_pending = false;
+    }
     if (s.weight_decay != 0.0) {
       if (s.decoupled) p = p * decay_factor;
       else g = add(g, mul(weight_decay, p));  // g + wd * p
     }
     // First and second moments: m = lerp(m, g, 1 - beta1); v = v * beta2 + (1 - beta2) * g * g.
-    const T m = lerp(exp_avg[i], g, beta1_weight);
-    const T v = add(mul(exp_avg_sq[i], beta2), mul(mul(one_minus_beta2, g), g));
+    const T m = lerp(m_old, g, beta1_weight);
+    const T v = add(mul(v_old, beta2), mul(mul(one_minus_beta2, g), g));
     exp_avg[i] = m;
     exp_avg_sq[i] = v;
     // The second moment the step uses: AMSGrad keeps its running maximum (NaN propagates).
