@@ -54,6 +54,9 @@ Tensor max(const Tensor& x, std::int64_t dim, bool keepdim = false);
 Tensor matmul(const Tensor& a, const Tensor& b);
 // x @ weight^T + bias (bias may be undefined), as torch.nn.functional.linear.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+// relu(linear(x, weight, bias)) as one op: the relu in the GEMM's epilogue on CUDA (cuBLASLt),
+// no separate pass over the output, and only the output kept for backward. Same values.
+Tensor linear_relu(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
 
 // Losses.
 enum class Reduction { None, Mean, Sum };

@@ -41,30 +41,54 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  Tensor out = ops::linear(x, weight, bias);
-  if (autograd::any_requires_grad({&x, &weight, &bias})) {
+namespace {
+
+// Linear's backward from g, the gradient of its output (before any relu):
+// dx = g @ W, dW = g^T @ x and db = the column sums of g, over g's rows as a matrix.
+void linear_backward(const Tensor& g, const SavedTensor& sx, const SavedTensor& sw, const Shape& x_shape,
+                     Grads& grads) {
+  const Tensor g2 = ops::reshape(g, {-1, g.shape().back()});
+  if (grads.needs(0)) grads[0] = ops::reshape(ops::matmul(g2, sw.get("linear")), x_shape);
+  if (grads.needs(1)) {
+    const Tensor& input = sx.get("linear");
+    const Tensor x2 = ops::reshape(input, {-1, input.shape().back()});
+    if (grads.needs(2)) {  // both from one GEMM: db = the row sums of g^T
+      std::tie(grads[1], grads[2]) = ops::matmul_and_row_sums(ops::transpose(g2, 0, 1), x2);
+    } else {
+      grads[1] = ops::matmul(ops::transpose(g2, 0, 1), x2);
+    }
+  } else if (grads.needs(2)) {
+    grads[2] = ops::reduce(kernels::ReduceOp::Sum, g2, 1u, false, "linear");
+  }
+}
+
+Tensor linear_op(const Tensor& x, const Tensor& weight, const Tensor& bias, bool relu) {
+  Tensor out = ops::linear(x, weight, bias, relu);
+  if (!autograd::any_requires_grad({&x, &weight, &bias})) return out;
+  SavedTensor sx(weight.requires_grad() ? x : Tensor()), sw(x.requires_grad() ? weight : Tensor());
+  if (!relu) {
     record("LinearBackward", out, {&x, &weight, &bias},
-           [sx = SavedTensor(weight.requires_grad() ? x : Tensor()),
-            sw = SavedTensor(x.requires_grad() ? weight : Tensor()), x_shape = x.shape()](const Tensor& g, Grads& grads) {
-             const std::int64_t out_features = g.shape().back();
-             // Rows of x and g as matrices: dW = g^T @ x, db = column sums of g, dx = g @ W.
-             const Tensor g2 = ops::reshape(g, {-1, out_features});
-             if (grads.needs(0)) grads[0] = ops::reshape(ops::matmul(g2, sw.get("linear")), x_shape);
-             if (grads.needs(1)) {
-               const Tensor& input = sx.get("linear");
-               const Tensor x2 = ops::reshape(input, {-1, input.shape().back()});
-               if (grads.needs(2)) {  // both from one GEMM: db = the row sums of g^T
-                 std::tie(grads[1], grads[2]) = ops::matmul_and_row_sums(ops::transpose(g2, 0, 1), x2);
-               } else {
-                 grads[1] = ops::matmul(ops::transpose(g2, 0, 1), x2);
-               }
-             } else if (grads.needs(2)) {
-               grads[2] = ops::reduce(kernels::ReduceOp::Sum, g2, 1u, false, "linear");
-             }
+           [sx = std::move(sx), sw = std::move(sw), x_shape = x.shape()](const Tensor& g, Grads& grads) {
+             linear_backward(g, sx, sw, x_shape, grads);
+           });
+  } else {
+    // The output is positive exactly where the product is (relu's backward reads it, as relu does).
+    record("LinearReluBackward", out, {&x, &weight, &bias},
+           [sx = std::move(sx), sw = std::move(sw), so = SavedTensor(out.detach()), x_shape = x.shape()](
+               const Tensor& g, Grads& grads) {
+             const Tensor g_product = ops::binary(kernels::BinaryOp::ReluBackward, g, so.get("linear_relu"), "linear_relu");
+             linear_backward(g_product, sx, sw, x_shape, grads);
            });
   }
   return out;
+}
+
+}  // namespace
+
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) { return linear_op(x, weight, bias, false); }
+
+Tensor linear_relu(const Tensor& x, const Tensor& weight, const Tensor& bias) {
+  return linear_op(x, weight, bias, true);
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {

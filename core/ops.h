@@ -35,8 +35,9 @@ Tensor sum_to(const Tensor& g, const Shape& shape);
 // Matrix product with torch.matmul's rules for 2-D and batched (>2-D, broadcast) operands; the
 // 1-D cases are handled by the differentiable ember::matmul, which promotes them.
 Tensor matmul(const Tensor& a, const Tensor& b);
-// x @ w^T + bias for x [..., in], w [out, in], bias [out] (bias may be undefined).
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias);
+// x @ w^T + bias for x [..., in], w [out, in], bias [out] (bias may be undefined); with relu,
+// relu of that, in the same GEMM epilogue where the backend can.
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, bool relu = false);
 // For linear's backward: {a @ b, the sums of a's rows}, 2-D a and b, in one GEMM where the backend
 // can (a = g^T and b = x give the weight and the bias gradients).
 std::pair<Tensor, Tensor> matmul_and_row_sums(const Tensor& a, const Tensor& b);

@@ -49,8 +49,9 @@ bool broadcastable(const Shape& a, const Shape& b) {
 }
 
 void run_gemm(const Tensor& out, const kernels::TensorRef& a, const kernels::TensorRef& b,
-              double beta, const Tensor& bias = Tensor(), const Tensor& row_sums = Tensor()) {
+              double beta, const Tensor& bias = Tensor(), const Tensor& row_sums = Tensor(), bool relu = false) {
   kernels::GemmArgs args;
+  args.relu = relu;
   if (bias.defined()) args.bias = ref(bias);
   if (row_sums.defined()) args.row_sums = ref(row_sums);
   args.a = a;
@@ -101,7 +102,7 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
   return out;
 }
 
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
+Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, bool relu) {
   check_same_dtype_device("linear", x, w);
   EMBER_CHECK(w.dim() == 2 && x.dim() >= 1 && x.shape().back() == w.shape()[1],
               "linear: input of shape ", x.shape(), " does not match weight of shape ", w.shape(),
@@ -120,15 +121,15 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias) {
   if (in == 0) {  // an empty product: the bias alone
     if (bias.defined()) copy_into(out, bias);
     else fill(out, 0.0);
-    return out;
+    return relu ? unary(kernels::UnaryOp::Relu, out) : out;
   }
   const std::int64_t rows = x.numel() / in;
   Tensor keep_x, keep_w;
   const Tensor x2 = reshape(x, {1, rows, in});
   const Tensor wt = unsqueeze(transpose(w, 0, 1), 0);  // [1, in, out]: a view, GEMM reads it transposed
-  // The bias rides in the GEMM's epilogue: no separate pass over the output.
+  // The bias (and the relu) ride in the GEMM's epilogue: no separate pass over the output.
   run_gemm(out, as_gemm_operand(x2, keep_x), as_gemm_operand(wt, keep_w), 0.0,
-           bias.defined() ? contiguous(bias) : Tensor());
+           bias.defined() ? contiguous(bias) : Tensor(), Tensor(), relu);
   return out;
 }
 

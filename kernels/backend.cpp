@@ -40,7 +40,7 @@ const Backend& backend(Device device) {
 }
 
 void check_epilogue_args(const GemmArgs& args, const char* who) {
-  if (args.bias.data == nullptr && args.row_sums.data == nullptr) return;
+  if (args.bias.data == nullptr && args.row_sums.data == nullptr && !args.relu) return;
   const std::int64_t m = args.c.sizes[1], n = args.c.sizes[2];
   EMBER_CHECK(args.c.sizes[0] == 1, "ember: ", who, ": epilogues need one matrix, got a batch of ", args.c.sizes[0]);
   if (args.bias.data != nullptr) {
@@ -48,6 +48,10 @@ void check_epilogue_args(const GemmArgs& args, const char* who) {
                     args.bias.is_contiguous(),
                 "ember: ", who, ": the bias must be a contiguous ", dtype_name(args.c.dtype), " vector of ",
                 n, " (got ", args.bias.sizes.str(), ") and beta 0");
+  }
+  if (args.relu) {
+    EMBER_CHECK(args.beta == 0.0 && args.row_sums.data == nullptr, "ember: ", who,
+                ": the relu epilogue needs beta 0 and no row_sums");
   }
   if (args.row_sums.data != nullptr) {
     EMBER_CHECK(args.row_sums.dtype == args.c.dtype && args.row_sums.numel() == m && args.row_sums.is_contiguous(),

@@ -38,7 +38,8 @@ enum class ReduceOp : std::uint8_t { Sum, Max };
 // Epilogues for linear layers (batch 1 only), done in the GEMM where the backend can (cuBLASLt):
 //   bias (length n, contiguous): C = alpha * A @ B + bias, the bias added to every row; beta is 0;
 //   row_sums (length m, contiguous): also written with the sums of A's rows over k. For the weight
-//     gradient dW = g^T @ x of linear, that is the bias gradient, from the same read of g.
+//     gradient dW = g^T @ x of linear, that is the bias gradient, from the same read of g;
+//   relu: C = max(C, 0) after the bias, NaN kept as torch.relu keeps it; beta is 0, no row_sums.
 struct GemmArgs {
   TensorRef a, b, c;
   double alpha = 1.0;
@@ -46,12 +47,14 @@ struct GemmArgs {
   bool allow_tf32 = false;
   TensorRef bias = {};      // data == nullptr: none
   TensorRef row_sums = {};  // data == nullptr: none
+  bool relu = false;
 };
 
 // What every backend's gemm checks of the epilogue arguments (defined in backend.cpp).
 void check_epilogue_args(const GemmArgs& args, const char* who);
 // The epilogues as a backend's own copy and reduce see them, where it does them outside the GEMM:
-// the bias as C's shape with every row repeating it (stride 0), to copy into C before C += A @ B;
+// the bias as C's shape with every row repeating it (stride 0), to copy into C before C += A @ B
+// (the relu, done outside, is the backend's unary Relu on C in place);
 // row_sums as the [1, m, 1] output of a Sum over the last dim of A ([1, m, k]).
 TensorRef bias_as_rows(const GemmArgs& args);
 TensorRef row_sums_as_reduce_output(const GemmArgs& args);

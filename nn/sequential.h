@@ -1,4 +1,6 @@
-// Sequential: applies its modules in order, each one's output the next one's input.
+// Sequential: applies its modules in order, each one's output the next one's input. A Linear
+// directly followed by a ReLU runs as one linear_relu (autograd/ops.h): same values, one pass
+// over the activations fewer.
 #pragma once
 
 #include <initializer_list>

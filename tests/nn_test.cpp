@@ -5,6 +5,7 @@
 
 #include "catch.h"
 #include "file_bytes.h"
+#include <ember/autograd/node.h>
 #include <ember/ember.h>
 
 using namespace ember;
@@ -74,6 +75,27 @@ TEST_CASE("Sequential chains modules and names them by position", "[nn]") {
   for (double v : out.to_vector<double>()) CHECK((v > 0 && v < 1));
   nn::Sequential tanh_net{nn::Tanh{}};
   CHECK(tanh_net(tensor({0.5})).item<float>() == Approx(std::tanh(0.5)));
+}
+
+TEST_CASE("Sequential runs Linear then ReLU as one linear_relu, with the same values and gradients", "[nn]") {
+  manual_seed(9);
+  const nn::Linear fc1(6, 5), fc2(5, 3);
+  nn::Sequential seq(fc1, nn::ReLU(), fc2, nn::ReLU(), nn::Tanh());
+  const Tensor x = randn({7, 6});
+  const Tensor fused = seq(x);
+  CHECK(std::string(fused.grad_fn()->name()) == "TanhBackward");
+  const Tensor one_by_one = tanh(relu(linear(relu(linear(x, fc1->weight, fc1->bias)), fc2->weight, fc2->bias)));
+  CHECK(fused.to_vector<float>() == one_by_one.to_vector<float>());
+  std::vector<std::vector<float>> grads_fused, grads_plain;
+  fused.sum().backward();
+  for (const Tensor& p : seq->parameters()) grads_fused.push_back(p.grad().to_vector<float>());
+  seq->zero_grad();
+  one_by_one.sum().backward();
+  for (const Tensor& p : seq->parameters()) grads_plain.push_back(p.grad().to_vector<float>());
+  CHECK(grads_fused == grads_plain);
+  // The pair is one node of the graph.
+  nn::Sequential pair(nn::Linear(6, 5), nn::ReLU());
+  CHECK(std::string(pair(x).grad_fn()->name()) == "LinearReluBackward");
 }
 
 TEST_CASE("MSELoss reductions", "[nn]") {

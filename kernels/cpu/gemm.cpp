@@ -151,7 +151,7 @@ void gemm(int /*device*/, const GemmArgs& args) {
               "ember: cpu gemm: C must be row-major within a matrix, got strides ",
               c.strides.str(), " for sizes ", c.sizes.str());
   check_epilogue_args(args, "cpu gemm");
-  // The epilogues through the backend's own copy and reduce (reduce sums in double).
+  // The epilogues through the backend's own copy, unary and reduce (reduce sums in double).
   GemmArgs product = args;
   if (args.bias.data != nullptr) {  // the bias in every row of C, then C += A @ B
     copy(0, c, bias_as_rows(args));
@@ -159,6 +159,7 @@ void gemm(int /*device*/, const GemmArgs& args) {
   }
   // allow_tf32 has no CPU meaning: float32 products are computed in float32.
   dispatch_dtype(c.dtype, [&](auto tag) { gemm_typed<decltype(tag)>(product); });
+  if (args.relu) unary(0, UnaryOp::Relu, c, c);
   if (args.row_sums.data != nullptr) reduce(0, ReduceOp::Sum, row_sums_as_reduce_output(args), a);
 }
 

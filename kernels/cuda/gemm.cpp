@@ -70,7 +70,7 @@ void gemm(int device, const GemmArgs& args) {
               "ember (CUDA backend) gemm: sizes ", a.sizes.str(), " @ ", b.sizes.str(), " -> ", c.sizes.str(),
               " do not match");
   check_epilogue_args(args, "CUDA gemm");
-  const bool bias = args.bias.data != nullptr, row_sums = args.row_sums.data != nullptr;
+  const bool bias = args.bias.data != nullptr, row_sums = args.row_sums.data != nullptr, relu = args.relu;
   if (row_sums && (m == 0 || k == 0)) fill(device, args.row_sums, 0.0);  // an empty sum
   if (batch == 0 || m == 0 || n == 0) {
     if (row_sums && m > 0 && k > 0) reduce(device, ReduceOp::Sum, row_sums_as_reduce_output(args), a);
@@ -80,6 +80,7 @@ void gemm(int device, const GemmArgs& args) {
     if (bias) copy(device, c, bias_as_rows(args));
     else if (args.beta == 0.0) fill(device, c, 0.0);
     else if (args.beta != 1.0) binary_scalar(device, BinaryOp::Mul, c, c, args.beta, false);
+    if (relu) unary(device, UnaryOp::Relu, c, c);
     return;
   }
   // Tiny products, epilogues included, take one kernel of ours instead of cuBLAS's several.
@@ -96,7 +97,7 @@ void gemm(int device, const GemmArgs& args) {
   const auto batch_stride = [batch](const TensorRef& t) { return batch == 1 ? 0 : t.strides[0]; };
 
   // Epilogues: in the GEMM through cuBLASLt where it has an algorithm, else separate kernels.
-  if ((bias || row_sums) &&
+  if ((bias || row_sums || relu) &&
       gemm_lt(device, args, {m, n, k, first.op, second.op, first.ld, second.ld, ldc})) {
     return;
   }
@@ -123,6 +124,7 @@ void gemm(int device, const GemmArgs& args) {
       a.data, type, to_int(second.ld, "A's leading dimension"), batch_stride(a), beta,
       c.data, type, to_int(ldc, "C's leading dimension"), batch_stride(c), to_int(batch, "batch"),
       compute, CUBLAS_GEMM_DEFAULT));
+  if (relu) unary(device, UnaryOp::Relu, c, c);
   if (row_sums) reduce(device, ReduceOp::Sum, row_sums_as_reduce_output(args), a);
 }
 

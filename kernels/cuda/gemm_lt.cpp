@@ -1,6 +1,7 @@
 // Linear layers' products through cuBLASLt, with their extra work in the GEMM's epilogue:
 //   bias      (CUBLASLT_EPILOGUE_BIAS):  C = A @ B + bias, no separate pass writing the bias;
-//   row_sums  (CUBLASLT_EPILOGUE_BGRADB): the bias gradient, summed while dW = g^T @ x reads g.
+//   row_sums  (CUBLASLT_EPILOGUE_BGRADB): the bias gradient, summed while dW = g^T @ x reads g;
+//   relu      (CUBLASLT_EPILOGUE_RELU_BIAS, or _RELU without a bias): max(C, 0) on the way out.
 // Same row-major trick as gemm.cpp: cuBLASLt computes C^T = B^T A^T, so its D has our n rows and
 // m columns; our bias (length n) is its per-row bias, our row sums of A (length m) are its "bias
 // gradient of B", a reduction over k.
@@ -74,8 +75,10 @@ bool gemm_lt(int device, const GemmArgs& args, const LtOperands& ops) {
   const cudaDataType_t type = blas_data_type(args.c.dtype);
   const cublasComputeType_t compute = blas_compute_type(args.c.dtype, args.allow_tf32);
   const bool bias = args.bias.data != nullptr;
-  const cublasLtEpilogue_t epilogue = bias ? CUBLASLT_EPILOGUE_BIAS : CUBLASLT_EPILOGUE_BGRADB;
-  const void* extra = bias ? args.bias.data : args.row_sums.data;
+  const cublasLtEpilogue_t epilogue = args.relu ? (bias ? CUBLASLT_EPILOGUE_RELU_BIAS : CUBLASLT_EPILOGUE_RELU)
+                                      : bias    ? CUBLASLT_EPILOGUE_BIAS
+                                                : CUBLASLT_EPILOGUE_BGRADB;
+  const void* extra = bias ? args.bias.data : args.row_sums.data;  // null for a relu alone
   // cuBLASLt's A is our B and its B our A; C and D are both our C.
   const std::uint32_t align_a = alignment(args.b.data), align_b = alignment(args.a.data);
   const std::uint32_t align_cd = alignment(args.c.data), align_extra = alignment(extra);
@@ -97,7 +100,7 @@ bool gemm_lt(int device, const GemmArgs& args, const LtOperands& ops) {
     set_desc(desc, CUBLASLT_MATMUL_DESC_TRANSA, ops.op_first);
     set_desc(desc, CUBLASLT_MATMUL_DESC_TRANSB, ops.op_second);
     set_desc(desc, CUBLASLT_MATMUL_DESC_EPILOGUE, epilogue);
-    set_desc(desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, extra);
+    if (extra != nullptr) set_desc(desc, CUBLASLT_MATMUL_DESC_BIAS_POINTER, extra);
     // cuBLASLt's A (our B) is n x k after its op, its B (our A) is k x m; D is n x m.
     const bool a_n = ops.op_first == CUBLAS_OP_N, b_n = ops.op_second == CUBLAS_OP_N;
     plan.a = make_layout(type, a_n ? ops.n : ops.k, a_n ? ops.k : ops.n, ops.ld_first);
@@ -121,14 +124,15 @@ bool gemm_lt(int device, const GemmArgs& args, const LtOperands& ops) {
     int found = 0;
     const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(ctx.blas_lt.get(), desc, plan.a.get(), plan.b.get(),
                                                                  plan.d.get(), plan.d.get(), pref.get(), 1, &result, &found);
-    plan.supported = status == CUBLAS_STATUS_SUCCESS && found > 0 && align_extra >= 4;
+    plan.supported = status == CUBLAS_STATUS_SUCCESS && found > 0 && (extra == nullptr || align_extra >= 4);
     if (plan.supported) plan.algo = result.algo;
-    logging::debug("CUDA: cuBLASLt {} epilogue for {}x{}x{} ({}): {}", bias ? "bias" : "bias-gradient", ops.m,
+    logging::debug("CUDA: cuBLASLt {}{} epilogue for {}x{}x{} ({}): {}", args.relu ? "relu+" : "",
+                   bias ? "bias" : (args.relu ? "" : "bias-gradient"), ops.m,
                    ops.n, ops.k, is_double ? "float64" : (args.allow_tf32 ? "tf32" : "float32"),
                    plan.supported ? "fused" : "not supported, separate kernel");
   }
   if (!plan.supported) return false;
-  set_desc(plan.desc.get(), CUBLASLT_MATMUL_DESC_BIAS_POINTER, extra);
+  if (extra != nullptr) set_desc(plan.desc.get(), CUBLASLT_MATMUL_DESC_BIAS_POINTER, extra);
   const double alpha_d = args.alpha, beta_d = 0.0;
   const float alpha_f = static_cast<float>(args.alpha), beta_f = 0.0f;
   const void* alpha = is_double ? static_cast<const void*>(&alpha_d) : &alpha_f;

@@ -8,7 +8,8 @@
 // so that a lane's loop stays short; anything larger goes to cuBLAS.
 //
 // Arithmetic: products accumulate in T with FMA, as cuBLAS's SIMT kernels do; with allow_tf32
-// this path still computes in full float32. The epilogue is alpha * acc (+ beta * C) (+ bias);
+// this path still computes in full float32. The epilogue is alpha * acc (+ beta * C) (+ bias),
+// then the relu when asked;
 // row sums accumulate in double, like every Sum (reduce.cu).
 #include <cuda_runtime.h>
 
@@ -42,6 +43,7 @@ template <typename T> struct SmallGemmParams {
   MatrixStrides sa, sb, sc;
   int m, n, k;
   T alpha, beta;
+  bool relu;
 };
 
 // One warp per output: lane l takes products l, l + 32, ... of the k, so a k of 100 is four
@@ -80,6 +82,7 @@ template <typename T> __global__ void __launch_bounds__(kBlockSize) small_gemm_k
   T value = p.alpha * acc;
   if (p.beta != T(0)) value += p.beta * *out;  // C is not read when beta is 0: it may hold NaN
   if (p.bias != nullptr) value += p.bias[j];
+  if (p.relu && !(value > T(0) || isnan(value))) value = T(0);  // as the Relu kernel: NaN stays
   *out = value;
 }
 
@@ -114,6 +117,7 @@ bool small_gemm(int device, const GemmArgs& args) {
         .k = static_cast<int>(k),
         .alpha = static_cast<T>(args.alpha),
         .beta = static_cast<T>(args.beta),
+        .relu = args.relu,
     };
     small_gemm_kernel<T><<<grid, kBlockSize, 0, stream>>>(params);
     EMBER_CUDA_CHECK_LAUNCH();
