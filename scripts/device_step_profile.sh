@@ -18,6 +18,9 @@ step GPU tests; run timeout 150 "$B/tests/ember_cuda_tests"
 # As in device_run.sh: the float64 gradcheck is too slow under the tool, the OOM test fails on purpose.
 step memcheck; run timeout 240 compute-sanitizer --tool memcheck --leak-check full --error-exitcode 9 \
   "$B/tests/ember_cuda_tests" "~[autograd]" "~[oom]"
+# synccheck: barriers, and the programmatic-dependent-launch waits of overlapped_launch.cuh.
+step synccheck, graph tests; run timeout 150 compute-sanitizer --tool synccheck --error-exitcode 9 \
+  "$B/tests/ember_cuda_tests" "[graph]" "~capturable Adam*"
 # racecheck slows every launch a hundredfold: the 150-parameter Adam test is left out.
 step racecheck, graph tests; run timeout 150 compute-sanitizer --tool racecheck --error-exitcode 9 \
   "$B/tests/ember_cuda_tests" "[graph]" "~capturable Adam*"

@@ -23,6 +23,7 @@
 #include "ember/kernels/cuda/exact_math.cuh"
 #include "ember/kernels/cuda/last_block.cuh"
 #include "ember/kernels/cuda/launchers.h"
+#include "ember/kernels/cuda/overlapped_launch.cuh"
 #include "ember/kernels/cuda/multi_tensor.cuh"
 #include "ember/kernels/cuda/runtime.h"
 
@@ -81,6 +82,7 @@ __device__ void advance_step_counts(const TensorTable<kAdamDepth>& table, const 
 template <typename T>
 __global__ void __launch_bounds__(kMultiTensorBlock) adam_kernel(TensorTable<kAdamDepth> table, AdamScalars s,
                                                                   StepAdvance step_advance, unsigned* ticket) {
+  overlap_prologue();
   const Chunk chunk = this_block_chunk(table);
   T* param = static_cast<T*>(table.ptrs[kParam][chunk.tensor]);
   const T* grad = static_cast<const T*>(table.ptrs[kGrad][chunk.tensor]);
@@ -200,9 +202,8 @@ void adam(int device, const AdamArgs& args) {
           if (table.first_block[t + 1] - table.first_block[t] > 1) step_advance = StepAdvance::kLastBlock;
         }
       }
-      adam_kernel<T><<<blocks, kMultiTensorBlock, 0, ctx.stream.get()>>>(table, scalars, step_advance,
-                                                                         ctx.ticket(Ticket::kAdam));
-      EMBER_CUDA_CHECK_LAUNCH();
+      launch_overlapped(adam_kernel<T>, blocks, kMultiTensorBlock, ctx.stream.get(), table, scalars, step_advance,
+                        ctx.ticket(Ticket::kAdam));
     };
     // With device step counts, empty parameters stay in the table: their counts advance too.
     TensorTableBuilder<kAdamDepth> builder(/*keep_empty=*/device_step);

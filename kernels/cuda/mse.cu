@@ -21,6 +21,7 @@
 #include "ember/kernels/cuda/last_block.cuh"
 #include "ember/kernels/cuda/launch.cuh"
 #include "ember/kernels/cuda/launchers.h"
+#include "ember/kernels/cuda/overlapped_launch.cuh"
 #include "ember/kernels/cuda/runtime.h"
 
 namespace ember::kernels::cuda_impl {
@@ -45,6 +46,7 @@ template <typename T, typename Index> struct MseParams {
 
 template <bool kGrad, typename T, typename Index>
 __global__ void __launch_bounds__(kBlockSize) mse_kernel(MseParams<T, Index> p) {
+  overlap_prologue();
   using exact::mul;
   double acc = 0.0;
   const Index stride = static_cast<Index>(gridDim.x) * kBlockSize;
@@ -86,9 +88,8 @@ void launch_mse(const DeviceContext& ctx, const MseArgs& args, const Layout<2>& 
       .grad_scale = static_cast<T>(args.grad_scale),
       .divisor = static_cast<T>(args.divisor),
   };
-  if (params.grad != nullptr) mse_kernel<true><<<blocks, kBlockSize, 0, ctx.stream.get()>>>(params);
-  else mse_kernel<false><<<blocks, kBlockSize, 0, ctx.stream.get()>>>(params);
-  EMBER_CUDA_CHECK_LAUNCH();
+  const auto kernel = params.grad != nullptr ? mse_kernel<true, T, Index> : mse_kernel<false, T, Index>;
+  launch_overlapped(kernel, blocks, kBlockSize, ctx.stream.get(), params);
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include "ember/kernels/cuda/device.h"
 #include "ember/kernels/cuda/launch.cuh"
 #include "ember/kernels/cuda/launchers.h"
+#include "ember/kernels/cuda/overlapped_launch.cuh"
 #include "ember/kernels/cuda/runtime.h"
 
 namespace ember::kernels::cuda_impl {
@@ -58,6 +59,7 @@ template <typename Acc> __device__ __forceinline__ Acc warp_sum(Acc value) {
 }
 
 template <typename T> __global__ void __launch_bounds__(kBlockSize) small_gemm_kernel(SmallGemmParams<T> p) {
+  overlap_prologue();
   // Columns 0..n-1 of row i are C's elements; column n, when row sums are asked, is A's row sum.
   const int columns = p.n + (p.row_sums != nullptr ? 1 : 0);
   const std::int64_t output = static_cast<std::int64_t>(blockIdx.x) * kWarpsPerBlock + threadIdx.x / 32;
@@ -119,8 +121,7 @@ bool small_gemm(int device, const GemmArgs& args) {
         .beta = static_cast<T>(args.beta),
         .relu = args.relu,
     };
-    small_gemm_kernel<T><<<grid, kBlockSize, 0, stream>>>(params);
-    EMBER_CUDA_CHECK_LAUNCH();
+    launch_overlapped(small_gemm_kernel<T>, grid, kBlockSize, stream, params);
   });
   return true;
 }
