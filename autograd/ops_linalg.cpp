@@ -65,20 +65,18 @@ void linear_backward(const Tensor& g, const SavedTensor& sx, const SavedTensor& 
 Tensor linear_op(const Tensor& x, const Tensor& weight, const Tensor& bias, bool relu) {
   Tensor out = ops::linear(x, weight, bias, relu);
   if (!autograd::any_requires_grad({&x, &weight, &bias})) return out;
-  SavedTensor sx(weight.requires_grad() ? x : Tensor()), sw(x.requires_grad() ? weight : Tensor());
-  if (!relu) {
-    record("LinearBackward", out, {&x, &weight, &bias},
-           [sx = std::move(sx), sw = std::move(sw), x_shape = x.shape()](const Tensor& g, Grads& grads) {
-             linear_backward(g, sx, sw, x_shape, grads);
-           });
-  } else {
-    // The output is positive exactly where the product is (relu's backward reads it, as relu does).
-    record("LinearReluBackward", out, {&x, &weight, &bias},
-           [sx = std::move(sx), sw = std::move(sw), so = SavedTensor(out.detach()), x_shape = x.shape()](
-               const Tensor& g, Grads& grads) {
-             const Tensor g_product = ops::binary(kernels::BinaryOp::ReluBackward, g, so.get("linear_relu"), "linear_relu");
-             linear_backward(g_product, sx, sw, x_shape, grads);
-           });
+  // With the relu fused, the product never exists as a tensor; in the graph it is a view of the
+  // output that only carries LinearBackward (its values are never read). The graph is then the
+  // unfused pair's, relu half first, so each half frees what it saved as soon as it has run.
+  Tensor product = relu ? make_view(out, out.shape(), out.strides(), out.storage_offset()) : out;
+  record("LinearBackward", product, {&x, &weight, &bias},
+         [sx = SavedTensor(weight.requires_grad() ? x : Tensor()), sw = SavedTensor(x.requires_grad() ? weight : Tensor()),
+          x_shape = x.shape()](const Tensor& g, Grads& grads) { linear_backward(g, sx, sw, x_shape, grads); });
+  if (relu) {
+    // The output is positive exactly where the product is, so relu's backward reads the output.
+    record("LinearReluBackward", out, {&product}, [so = SavedTensor(out.detach())](const Tensor& g, Grads& grads) {
+      grads[0] = ops::binary(kernels::BinaryOp::ReluBackward, g, so.get("linear_relu"), "linear_relu");
+    });
   }
   return out;
 }
