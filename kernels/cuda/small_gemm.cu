@@ -70,6 +70,7 @@ template <typename T> __global__ void __launch_bounds__(kBlockSize) small_gemm_k
   const T* a_row = p.a + batch * p.sa.batch + i * p.sa.row;
   if (j == p.n) {
     double sum = 0.0;
+#pragma unroll 4
     for (int kk = lane; kk < p.k; kk += 32) sum += static_cast<double>(a_row[kk * p.sa.col]);
     sum = warp_sum(sum);
     if (lane == 0) p.row_sums[i] = static_cast<T>(sum);
@@ -77,6 +78,8 @@ template <typename T> __global__ void __launch_bounds__(kBlockSize) small_gemm_k
   }
   const T* b_col = p.b + batch * p.sb.batch + j * p.sb.col;
   T acc = 0;
+  // Unrolled so that a lane's loads are all in flight at once, not one round trip per product.
+#pragma unroll 4
   for (int kk = lane; kk < p.k; kk += 32) acc = fma(a_row[kk * p.sa.col], b_col[kk * p.sb.row], acc);
   acc = warp_sum(acc);
   if (lane != 0) return;
