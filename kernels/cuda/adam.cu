@@ -202,7 +202,7 @@ void adam(int device, const AdamArgs& args) {
           if (table.first_block[t + 1] - table.first_block[t] > 1) step_advance = StepAdvance::kLastBlock;
         }
       }
-      launch_overlapped(adam_kernel<T>, blocks, kMultiTensorBlock, ctx.stream.get(), table, scalars, step_advance,
+      launch_overlapped(ctx, adam_kernel<T>, blocks, kMultiTensorBlock, table, scalars, step_advance,
                         ctx.ticket(Ticket::kAdam));
     };
     // With device step counts, empty parameters stay in the table: their counts advance too.

@@ -89,7 +89,7 @@ void launch_mse(const DeviceContext& ctx, const MseArgs& args, const Layout<2>& 
       .divisor = static_cast<T>(args.divisor),
   };
   const auto kernel = params.grad != nullptr ? mse_kernel<true, T, Index> : mse_kernel<false, T, Index>;
-  launch_overlapped(kernel, blocks, kBlockSize, ctx.stream.get(), params);
+  launch_overlapped(ctx, kernel, blocks, kBlockSize, params);
 }
 
 }  // namespace

@@ -18,6 +18,7 @@
 #include <utility>
 
 #include "ember/kernels/cuda/check.h"
+#include "ember/kernels/cuda/runtime.h"
 
 namespace ember::kernels::cuda_impl {
 
@@ -28,10 +29,11 @@ __device__ __forceinline__ void overlap_prologue() {
 #endif
 }
 
-// kernel<<<grid, block, 0, stream>>>(args...), allowed to start before the previous kernel on the
-// stream finishes. The kernel must begin with overlap_prologue().
+// kernel<<<grid, block, 0, ctx.stream>>>(args...), allowed to start before the previous kernel on
+// the stream finishes where the GPU supports it (compute capability 9.0 and later; elsewhere an
+// ordinary launch). The kernel must begin with overlap_prologue().
 template <typename... Params, typename... Args>
-void launch_overlapped(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStream_t stream, Args&&... args) {
+void launch_overlapped(const DeviceContext& ctx, void (*kernel)(Params...), dim3 grid, dim3 block, Args&&... args) {
   cudaLaunchAttribute attribute{};
   attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
   attribute.val.programmaticStreamSerializationAllowed = 1;
@@ -39,9 +41,9 @@ void launch_overlapped(void (*kernel)(Params...), dim3 grid, dim3 block, cudaStr
   config.gridDim = grid;
   config.blockDim = block;
   config.dynamicSmemBytes = 0;
-  config.stream = stream;
-  config.attrs = &attribute;
-  config.numAttrs = 1;
+  config.stream = ctx.stream.get();
+  config.attrs = ctx.overlapped_launch ? &attribute : nullptr;
+  config.numAttrs = ctx.overlapped_launch ? 1 : 0;
   EMBER_CUDA_CHECK(cudaLaunchKernelEx(&config, kernel, std::forward<Args>(args)...));
 }
 

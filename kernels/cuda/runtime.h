@@ -30,6 +30,8 @@ struct DeviceContext {
   // workspace (back to the allocator), and the stream last.
   int device = 0;
   int sm_count = 0;  // streaming multiprocessors, for sizing grids
+  // Programmatic dependent launch (overlapped_launch.cuh) exists from compute capability 9.0.
+  bool overlapped_launch = false;
   Stream stream;
   CachedBuffer blas_workspace;
   CachedBuffer tickets;  // kTicketCount counters for last-block kernels (last_block.cuh), all 0

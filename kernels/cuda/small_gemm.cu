@@ -105,7 +105,7 @@ bool small_gemm(int device, const GemmArgs& args) {
   if (k > kMaxK || batch * m * n * k > kMaxWork || batch * outputs > kMaxOutputs) return false;
   const dim3 grid(static_cast<unsigned>((outputs + kWarpsPerBlock - 1) / kWarpsPerBlock), static_cast<unsigned>(batch));
   const DeviceGuard guard(device);
-  cudaStream_t stream = context(device).stream.get();
+  const DeviceContext& ctx = context(device);
   dispatch_dtype(c.dtype, [&](auto zero) {
     using T = decltype(zero);
     const SmallGemmParams<T> params{
@@ -124,7 +124,7 @@ bool small_gemm(int device, const GemmArgs& args) {
         .beta = static_cast<T>(args.beta),
         .relu = args.relu,
     };
-    launch_overlapped(small_gemm_kernel<T>, grid, kBlockSize, stream, params);
+    launch_overlapped(ctx, small_gemm_kernel<T>, grid, kBlockSize, params);
   });
   return true;
 }
