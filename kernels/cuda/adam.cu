@@ -57,6 +57,23 @@ template <typename T> __device__ __forceinline__ T lerp(T start, T end, T weight
   return std::fabs(weight) < T(0.5) ? add(start, mul(weight, end - start)) : sub(end, mul(end - start, T(1) - weight));
 }
 
+// Device step counts are read and written with relaxed atomics: a launch reads its counts once
+// before its overlap_prologue() (see adam_kernel), when the kernel before it may still be running.
+__device__ __forceinline__ double load_count(const double* count) {
+  double value;
+  asm volatile("ld.relaxed.gpu.global.f64 %0, [%1];" : "=d"(value) : "l"(count) : "memory");
+  return value;
+}
+__device__ __forceinline__ void store_count(double* count, double value) {
+  asm volatile("st.relaxed.gpu.global.f64 [%0], %1;" ::"l"(count), "d"(value) : "memory");
+}
+
+// The bias corrections for step number `step`: the host's formulas, in double.
+__device__ __forceinline__ void bias_corrections(const AdamScalars& s, double step, double& step_size, double& bc2_sqrt) {
+  step_size = s.lr / (1.0 - pow(s.beta1, step));
+  bc2_sqrt = sqrt(1.0 - pow(s.beta2, step));
+}
+
 // How the launch advances its device step counts, after its blocks have read them.
 //  - kOwnBlock, when every tensor fits in one block: each block advances its own tensor's count
 //    after a barrier, and block 0 those of empty tensors, which no block reads. No atomics, no
@@ -66,7 +83,10 @@ enum class StepAdvance { kNone, kOwnBlock, kLastBlock };
 
 __device__ void advance_step_counts(const TensorTable<kAdamDepth>& table, const Chunk& chunk, StepAdvance how,
                                     unsigned* ticket) {
-  const auto advance = [&](int t) { *static_cast<double*>(table.ptrs[kStep][t]) += 1.0; };
+  const auto advance = [&](int t) {
+    auto* count = static_cast<double*>(table.ptrs[kStep][t]);
+    store_count(count, load_count(count) + 1.0);
+  };
   if (how == StepAdvance::kOwnBlock) {
     __syncthreads();  // every thread of this block has read the count
     if (threadIdx.x == 0 && table.numel[chunk.tensor] > 0) advance(chunk.tensor);
@@ -82,8 +102,23 @@ __device__ void advance_step_counts(const TensorTable<kAdamDepth>& table, const 
 template <typename T>
 __global__ void __launch_bounds__(kMultiTensorBlock) adam_kernel(TensorTable<kAdamDepth> table, AdamScalars s,
                                                                   StepAdvance step_advance, unsigned* ticket) {
+  const Chunk chunk = this_block_chunk(table);  // from the kernel's parameters: no memory read
+  // With device step counts, the bias corrections take two double-precision pow calls, whose
+  // latency was most of a small model's Adam kernel. They are computed speculatively before
+  // overlap_prologue(), from the count as read then, while the previous kernel still runs; after
+  // the wait the count is read again and, in the rare case it changed (the previous kernel was an
+  // Adam update of the same parameters), they are computed again.
+  double* const count = s.device_step ? static_cast<double*>(table.ptrs[kStep][chunk.tensor]) : nullptr;
+  double step_size_d = s.step_size, bc2_sqrt_d = s.bc2_sqrt, early_count = 0.0;
+  if (count != nullptr) {
+    early_count = load_count(count);
+    bias_corrections(s, early_count + 1.0, step_size_d, bc2_sqrt_d);
+  }
   overlap_prologue();
-  const Chunk chunk = this_block_chunk(table);
+  if (count != nullptr) {
+    const double final_count = load_count(count);
+    if (final_count != early_count) bias_corrections(s, final_count + 1.0, step_size_d, bc2_sqrt_d);
+  }
   T* param = static_cast<T*>(table.ptrs[kParam][chunk.tensor]);
   const T* grad = static_cast<const T*>(table.ptrs[kGrad][chunk.tensor]);
   T* exp_avg = static_cast<T*>(table.ptrs[kExpAvg][chunk.tensor]);
@@ -93,24 +128,13 @@ __global__ void __launch_bounds__(kMultiTensorBlock) adam_kernel(TensorTable<kAd
   const T beta1_weight = static_cast<T>(s.beta1_weight), beta2 = static_cast<T>(s.beta2);
   const T one_minus_beta2 = static_cast<T>(s.one_minus_beta2), weight_decay = static_cast<T>(s.weight_decay);
   const T decay_factor = static_cast<T>(s.decay_factor), eps = static_cast<T>(s.eps);
-  T step_size = static_cast<T>(s.step_size), bc2_sqrt = static_cast<T>(s.bc2_sqrt);
-  // With a device step count, the bias corrections take two double-precision pow calls (the host's
-  // formulas, on this tensor's count), whose latency was most of a small model's Adam kernel.
-  // Each thread computes them once, after issuing its first element's loads, so that the two
-  // latencies overlap.
-  bool corrections_pending = s.device_step;
-  const double step = s.device_step ? *static_cast<const double*>(table.ptrs[kStep][chunk.tensor]) + 1.0 : 0.0;
+  const T step_size = static_cast<T>(step_size_d), bc2_sqrt = static_cast<T>(bc2_sqrt_d);
 
   using namespace exact;
   for (std::int64_t i = chunk.begin + threadIdx.x; i < chunk.end; i += blockDim.x) {
     T p = param[i];
     T g = s.maximize ? -grad[i] : grad[i];
     const T m_old = exp_avg[i], v_old = exp_avg_sq[i];
-    if (corrections_pending) {
-      step_size = static_cast<T>(s.lr / (1.0 - pow(s.beta1, step)));
-      bc2_sqrt = static_cast<T>(sqrt(1.0 - pow(s.beta2, step)));
-      corrections_pending = false;
-    }
     if (s.weight_decay != 0.0) {
       if (s.decoupled) p = p * decay_factor;
       else g = add(g, mul(weight_decay, p));  // g + wd * p
