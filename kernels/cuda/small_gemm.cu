@@ -4,13 +4,12 @@
 // plus its reduction (2 kernels, 7.7 us of GPU time), and the weight gradient with the bias
 // gradient as a GEMM, a reduction and a separate bias-gradient kernel (3 kernels, 10.6 us)
 // (Nsight Compute, docs/benchmarks.md). Here each is one kernel: a warp per element of C, plus,
-// for the row_sums epilogue, a warp per row of A that sums it. Work is capped (kMaxWork, kMaxK)
-// so that a lane's loop stays short; anything larger goes to cuBLAS.
+// for the row_sums epilogue, a warp per row of A that sums it. Work is capped (kMaxWork, kMaxK,
+// kMaxOutputs) so that a lane's loop stays short and the grid one wave; the rest goes to cuBLAS.
 //
 // Arithmetic: products accumulate in T with FMA, as cuBLAS's SIMT kernels do; with allow_tf32
 // this path still computes in full float32. The epilogue is alpha * acc (+ beta * C) (+ bias),
-// then the relu when asked;
-// row sums accumulate in double, like every Sum (reduce.cu).
+// then the relu when asked. Row sums accumulate in double, like every Sum (reduce.cu).
 #include <cuda_runtime.h>
 
 #include <cstdint>
