@@ -81,8 +81,8 @@ __device__ __forceinline__ void bias_corrections(const AdamScalars& s, double st
 //  - kLastBlock otherwise: the launch's last block (last_block.cuh) advances them all.
 enum class StepAdvance { kNone, kOwnBlock, kLastBlock };
 
-__device__ void advance_step_counts(const TensorTable<kAdamDepth>& table, const Chunk& chunk, StepAdvance how,
-                                    unsigned* ticket) {
+template <typename Table>
+__device__ void advance_step_counts(const Table& table, const Chunk& chunk, StepAdvance how, unsigned* ticket) {
   const auto advance = [&](int t) {
     auto* count = static_cast<double*>(table.ptrs[kStep][t]);
     store_count(count, load_count(count) + 1.0);
@@ -99,9 +99,9 @@ __device__ void advance_step_counts(const TensorTable<kAdamDepth>& table, const 
   }
 }
 
-template <typename T>
-__global__ void __launch_bounds__(kMultiTensorBlock) adam_kernel(TensorTable<kAdamDepth> table, AdamScalars s,
-                                                                  StepAdvance step_advance, unsigned* ticket) {
+template <typename T, typename Table>
+__global__ void __launch_bounds__(kMultiTensorBlock) adam_kernel(Table table, AdamScalars s, StepAdvance step_advance,
+                                                                  unsigned* ticket) {
   const Chunk chunk = this_block_chunk(table);  // from the kernel's parameters: no memory read
   // With device step counts, the bias corrections take two double-precision pow calls, whose
   // latency was most of a small model's Adam kernel. They are computed speculatively before
@@ -216,9 +216,10 @@ void adam(int device, const AdamArgs& args) {
 
   const DeviceGuard guard(device);
   const DeviceContext& ctx = context(device);
-  dispatch_dtype(dtype, [&](auto zero) {
-    using T = decltype(zero);
-    const auto launch = [&](const TensorTable<kAdamDepth>& table, unsigned blocks) {
+  // Fills tables of `Capacity` tensors and launches one kernel per table.
+  const auto run = [&]<typename T, int Capacity>() {
+    using Table = TensorTable<kAdamDepth, Capacity>;
+    const auto launch = [&](const Table& table, unsigned blocks) {
       StepAdvance step_advance = StepAdvance::kNone;
       if (device_step) {
         step_advance = StepAdvance::kOwnBlock;
@@ -226,11 +227,11 @@ void adam(int device, const AdamArgs& args) {
           if (table.first_block[t + 1] - table.first_block[t] > 1) step_advance = StepAdvance::kLastBlock;
         }
       }
-      launch_overlapped(ctx, adam_kernel<T>, blocks, kMultiTensorBlock, table, scalars, step_advance,
+      launch_overlapped(ctx, adam_kernel<T, Table>, blocks, kMultiTensorBlock, table, scalars, step_advance,
                         ctx.ticket(Ticket::kAdam));
     };
     // With device step counts, empty parameters stay in the table: their counts advance too.
-    TensorTableBuilder<kAdamDepth> builder(/*keep_empty=*/device_step);
+    TensorTableBuilder<kAdamDepth, Capacity> builder(/*keep_empty=*/device_step);
     for (std::size_t t = 0; t < count; ++t) {
       builder.add({args.params[t].data, args.grads[t].data, args.exp_avg[t].data, args.exp_avg_sq[t].data,
                    args.amsgrad ? args.max_exp_avg_sq[t].data : nullptr,
@@ -238,6 +239,11 @@ void adam(int device, const AdamArgs& args) {
                   args.params[t].numel(), launch);
     }
     builder.flush(launch);
+  };
+  dispatch_dtype(dtype, [&](auto zero) {
+    using T = decltype(zero);
+    if (count <= kSmallTable) run.template operator()<T, kSmallTable>();
+    else run.template operator()<T, kMaxTensors>();
   });
 }
 

@@ -7,7 +7,9 @@
 // of each tensor) travels by value as a kernel parameter: no device allocation and no copy, so the
 // launch is also capturable in a CUDA graph. Up to kMaxTensors tensors go in one launch (about
 // 6.6 KB of parameters at Depth 5; sm_90 with CUDA 12.1+ accepts 32 KB); longer lists take a few
-// launches. A block finds its tensor by binary search over the first-block table.
+// launches. Short lists use a table of kSmallTable tensors (under 0.5 KB): the parameters are
+// copied at every launch, and a small model's step is short enough for that to show. A block
+// finds its tensor by binary search over the first-block table.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -23,13 +25,15 @@
 namespace ember::kernels::cuda_impl {
 
 inline constexpr int kMaxTensors = 128;
+inline constexpr int kSmallTable = 8;
 inline constexpr std::int64_t kChunk = 8192;    // elements per block
 inline constexpr int kMultiTensorBlock = 256;   // threads per block (32 elements each)
 
-template <int Depth> struct TensorTable {
-  void* ptrs[Depth][kMaxTensors];
-  std::int64_t numel[kMaxTensors];
-  int first_block[kMaxTensors + 1];  // tensor t owns blocks [first_block[t], first_block[t + 1])
+template <int Depth, int Capacity = kMaxTensors> struct TensorTable {
+  static constexpr int kCapacity = Capacity;
+  void* ptrs[Depth][Capacity];
+  std::int64_t numel[Capacity];
+  int first_block[Capacity + 1];  // tensor t owns blocks [first_block[t], first_block[t + 1])
   int count;
 };
 
@@ -39,7 +43,8 @@ struct Chunk {
   std::int64_t begin, end;
 };
 
-template <int Depth> __device__ __forceinline__ Chunk this_block_chunk(const TensorTable<Depth>& table) {
+template <int Depth, int Capacity>
+__device__ __forceinline__ Chunk this_block_chunk(const TensorTable<Depth, Capacity>& table) {
   const int block = static_cast<int>(blockIdx.x);
   int lo = 0, hi = table.count - 1;  // the last t with first_block[t] <= block
   while (lo < hi) {
@@ -56,7 +61,7 @@ template <int Depth> __device__ __forceinline__ Chunk this_block_chunk(const Ten
 // once at the end for the rest. A tensor is never split across launches. Empty tensors are
 // skipped unless keep_empty; kept, they own no block, and a table of empty tensors only gets one
 // block (which finds no elements to work on).
-template <int Depth> class TensorTableBuilder {
+template <int Depth, int Capacity = kMaxTensors> class TensorTableBuilder {
  public:
   explicit TensorTableBuilder(bool keep_empty = false) : keep_empty_(keep_empty) { reset(); }
 
@@ -65,7 +70,7 @@ template <int Depth> class TensorTableBuilder {
     const std::int64_t chunks = (numel + kChunk - 1) / kChunk;
     EMBER_CHECK(chunks < std::numeric_limits<int>::max() / 2, "ember (CUDA backend) optimizer: tensor of ", numel,
                 " elements is too large");
-    if (table_.count == kMaxTensors || blocks_ + chunks > std::numeric_limits<int>::max() / 2) flush(launch);
+    if (table_.count == Capacity || blocks_ + chunks > std::numeric_limits<int>::max() / 2) flush(launch);
     const int t = table_.count++;
     for (int d = 0; d < Depth; ++d) table_.ptrs[d][t] = ptrs[d];
     table_.numel[t] = numel;
@@ -86,7 +91,7 @@ template <int Depth> class TensorTableBuilder {
   }
 
   bool keep_empty_;
-  TensorTable<Depth> table_;
+  TensorTable<Depth, Capacity> table_;
   std::int64_t blocks_ = 0;
 };
 
