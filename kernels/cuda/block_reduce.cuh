@@ -1,5 +1,5 @@
-// Combining one value per thread across a warp or a block, for the reduction kernels (reduce.cu,
-// mse.cu): the combine operations and a warp-shuffle + shared-memory group reduction.
+// Combining one value per thread across a warp or a block, for the kernels that reduce (reduce.cu,
+// mse.cu, small_gemm.cu): the combine operations and a warp-shuffle + shared-memory group reduction.
 #pragma once
 
 #include <cuda_runtime.h>

@@ -15,8 +15,10 @@
 #include <cstdint>
 
 #include "ember/core/dtype.h"
+#include "ember/kernels/cuda/block_reduce.cuh"
 #include "ember/kernels/cuda/check.h"
 #include "ember/kernels/cuda/device.h"
+#include "ember/kernels/cuda/elementwise_ops.cuh"
 #include "ember/kernels/cuda/launch.cuh"
 #include "ember/kernels/cuda/launchers.h"
 #include "ember/kernels/cuda/overlapped_launch.cuh"
@@ -51,12 +53,6 @@ template <typename T> struct SmallGemmParams {
 // a fixed order (deterministic).
 constexpr int kWarpsPerBlock = kBlockSize / 32;
 
-template <typename Acc> __device__ __forceinline__ Acc warp_sum(Acc value) {
-#pragma unroll
-  for (int lane_mask = 16; lane_mask > 0; lane_mask /= 2) value += __shfl_xor_sync(0xffffffffu, value, lane_mask);
-  return value;
-}
-
 template <typename T> __global__ void __launch_bounds__(kBlockSize) small_gemm_kernel(SmallGemmParams<T> p) {
   overlap_prologue();
   // Columns 0..n-1 of row i are C's elements; column n, when row sums are asked, is A's row sum.
@@ -71,7 +67,7 @@ template <typename T> __global__ void __launch_bounds__(kBlockSize) small_gemm_k
     double sum = 0.0;
 #pragma unroll 4
     for (int kk = lane; kk < p.k; kk += 32) sum += static_cast<double>(a_row[kk * p.sa.col]);
-    sum = warp_sum(sum);
+    sum = group_reduce<32>(sum, SumOp<double>{});
     if (lane == 0) p.row_sums[i] = static_cast<T>(sum);
     return;
   }
@@ -80,13 +76,13 @@ template <typename T> __global__ void __launch_bounds__(kBlockSize) small_gemm_k
   // Unrolled so that a lane's loads are all in flight at once, not one round trip per product.
 #pragma unroll 4
   for (int kk = lane; kk < p.k; kk += 32) acc = fma(a_row[kk * p.sa.col], b_col[kk * p.sb.row], acc);
-  acc = warp_sum(acc);
+  acc = group_reduce<32>(acc, SumOp<T>{});
   if (lane != 0) return;
   T* out = p.c + batch * p.sc.batch + i * p.sc.row + j * p.sc.col;
   T value = p.alpha * acc;
   if (p.beta != T(0)) value += p.beta * *out;  // C is not read when beta is 0: it may hold NaN
   if (p.bias != nullptr) value += p.bias[j];
-  if (p.relu && !(value > T(0) || isnan(value))) value = T(0);  // as the Relu kernel: NaN stays
+  if (p.relu) value = ops::Relu{}(value);  // the Relu kernel's own function: NaN stays
   *out = value;
 }
 
