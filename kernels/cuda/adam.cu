@@ -43,11 +43,7 @@ struct AdamScalars {
   double bc2_sqrt;       // sqrt(1 - beta2^step)
   double eps;
   bool decoupled, amsgrad, maximize;
-  // Capturable: each tensor's step count is a double on the device (list kStep). Every block
-  // computes the bias corrections from count + 1; a count is advanced once every block that reads
-  // it has: see advance_step_counts.
-  bool device_step;
-  double lr, beta1;
+  double lr, beta1;  // for the bias corrections from device step counts
 };
 
 // torch.lerp: start + w * (end - start) for |w| < 0.5, else end - (end - start) * (1 - w); the
@@ -74,7 +70,9 @@ __device__ __forceinline__ void bias_corrections(const AdamScalars& s, double st
   bc2_sqrt = sqrt(1.0 - pow(s.beta2, step));
 }
 
-// How the launch advances its device step counts, after its blocks have read them.
+// Capturable Adam keeps each tensor's step count on the device, a double (list kStep). Every
+// block computes the bias corrections from count + 1; the launch advances the counts once every
+// block that reads them has (kNone: counts are on the host, and `step` of AdamArgs is used).
 //  - kOwnBlock, when every tensor fits in one block: each block advances its own tensor's count
 //    after a barrier, and block 0 those of empty tensors, which no block reads. No atomics, no
 //    fences: the short path for small models, where this latency is most of the kernel's time.
@@ -108,7 +106,8 @@ __global__ void __launch_bounds__(kMultiTensorBlock) adam_kernel(Table table, Ad
   // overlap_prologue(), from the count as read then, while the previous kernel still runs; after
   // the wait the count is read again and, in the rare case it changed (the previous kernel was an
   // Adam update of the same parameters), they are computed again.
-  double* const count = s.device_step ? static_cast<double*>(table.ptrs[kStep][chunk.tensor]) : nullptr;
+  double* const count =
+      step_advance != StepAdvance::kNone ? static_cast<double*>(table.ptrs[kStep][chunk.tensor]) : nullptr;
   double step_size_d = s.step_size, bc2_sqrt_d = s.bc2_sqrt, early_count = 0.0;
   if (count != nullptr) {
     early_count = load_count(count);
@@ -209,7 +208,6 @@ void adam(int device, const AdamArgs& args) {
       .decoupled = args.decoupled_weight_decay,
       .amsgrad = args.amsgrad,
       .maximize = args.maximize,
-      .device_step = device_step,
       .lr = args.lr,
       .beta1 = args.beta1,
   };

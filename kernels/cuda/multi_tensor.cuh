@@ -30,7 +30,6 @@ inline constexpr std::int64_t kChunk = 8192;    // elements per block
 inline constexpr int kMultiTensorBlock = 256;   // threads per block (32 elements each)
 
 template <int Depth, int Capacity = kMaxTensors> struct TensorTable {
-  static constexpr int kCapacity = Capacity;
   void* ptrs[Depth][Capacity];
   std::int64_t numel[Capacity];
   int first_block[Capacity + 1];  // tensor t owns blocks [first_block[t], first_block[t + 1])
