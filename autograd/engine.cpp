@@ -78,9 +78,7 @@ Tensor implicit_seed(const Tensor& root) {
       one = cache.emplace_back(ones({}, root.options()));
     }
   }
-  Strides zero_strides = root.strides();
-  for (int d = 0; d < zero_strides.size(); ++d) zero_strides[d] = 0;
-  return make_view(one, root.shape(), zero_strides, 0);
+  return ops::expand(one, root.shape());
 }
 
 // The storage of the running pass's implicit seed, for is_implicit_one(); null when none.
