@@ -21,7 +21,7 @@ struct LtOperands {
   std::int64_t ld_first, ld_second, ldc;
 };
 
-// Runs args (batch 1, with a bias or row_sums epilogue) through cuBLASLt; false when cuBLASLt has
+// Runs args (batch 1, with a bias, row_sums or relu epilogue) through cuBLASLt; false when cuBLASLt has
 // no algorithm for it, and nothing was queued.
 bool gemm_lt(int device, const GemmArgs& args, const LtOperands& ops);
 
