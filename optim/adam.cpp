@@ -35,7 +35,7 @@ AdamW::AdamW(std::vector<Tensor> params, AdamWOptions options)
 void Adam::step() {
   NoGradGuard no_grad;
   const bool capturing = cuda::is_capturing();
-  std::vector<std::size_t> active;
+  std::vector<std::size_t>& active = scratch_.active();
   for (std::size_t i = 0; i < params_.size(); ++i) {
     const Tensor grad = params_[i].grad();
     if (!grad.defined()) continue;
@@ -60,16 +60,14 @@ void Adam::step() {
     ++s.step;
     active.push_back(i);
   }
-  detail::for_each_group(
-      active,
+  scratch_.for_each_group(
       [&](std::size_t i) {
         // Parameters whose count lives on the GPU go in one launch whatever their counts.
         const bool on_gpu = state_[i].device_step.defined();
         return detail::GroupKey{params_[i].device(), params_[i].dtype(), on_gpu ? -1 : state_[i].step};
       },
-      [&](const detail::GroupKey& key, const std::vector<std::size_t>& members) {
-        std::vector<kernels::TensorRef> p, g, m, v, vmax, steps;
-        std::vector<Tensor> keep;  // contiguous copies of gradients, alive until the launch is queued
+      [&](const detail::GroupKey& key, const std::vector<std::size_t>& members, auto& lists, auto& keep) {
+        auto& [p, g, m, v, vmax, steps] = lists;
         for (std::size_t i : members) {
           EMBER_CHECK(params_[i].is_contiguous(), "Adam: parameter ", i, " is not contiguous");
           const Tensor grad = ops::contiguous(params_[i].grad());

@@ -4,6 +4,7 @@
 
 #include <utility>
 
+#include "ember/optim/fused_update.h"
 #include "ember/optim/optimizer.h"
 
 namespace ember::optim {
@@ -41,6 +42,7 @@ class Adam : public Optimizer {
   AdamOptions options_;
   bool decoupled_;
   std::vector<State> state_;
+  detail::StepScratch<6> scratch_;  // params, grads, exp_avg, exp_avg_sq, max_exp_avg_sq, steps
 };
 
 // AdamW: Adam with decoupled weight decay (param *= 1 - lr * weight_decay), default decay 1e-2.

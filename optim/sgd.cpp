@@ -22,7 +22,7 @@ SGD::SGD(std::vector<Tensor> params, SGDOptions options)
 void SGD::step() {
   NoGradGuard no_grad;
   const bool use_momentum = options_.momentum != 0.0;
-  std::vector<std::size_t> active;
+  std::vector<std::size_t>& active = scratch_.active();
   const bool capturing = cuda::is_capturing();
   for (std::size_t i = 0; i < params_.size(); ++i) {
     if (!params_[i].grad().defined()) continue;
@@ -32,15 +32,13 @@ void SGD::step() {
                 " has no momentum buffer yet; run the step once before ember::cuda::capture");
   }
   // A parameter's first momentum step sets its buffer to the gradient: group those apart.
-  detail::for_each_group(
-      active,
+  scratch_.for_each_group(
       [&](std::size_t i) {
         const bool first = use_momentum && !momentum_buffers_[i].defined();
         return detail::GroupKey{params_[i].device(), params_[i].dtype(), first ? 1 : 0};
       },
-      [&](const detail::GroupKey& key, const std::vector<std::size_t>& members) {
-        std::vector<kernels::TensorRef> p, g, buf;
-        std::vector<Tensor> keep;
+      [&](const detail::GroupKey& key, const std::vector<std::size_t>& members, auto& lists, auto& keep) {
+        auto& [p, g, buf] = lists;
         for (std::size_t i : members) {
           EMBER_CHECK(params_[i].is_contiguous(), "SGD: parameter ", i, " is not contiguous");
           const Tensor grad = ops::contiguous(params_[i].grad());

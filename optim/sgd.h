@@ -1,6 +1,7 @@
 // SGD with momentum, dampening, Nesterov and weight decay, as torch.optim.SGD.
 #pragma once
 
+#include "ember/optim/fused_update.h"
 #include "ember/optim/optimizer.h"
 
 namespace ember::optim {
@@ -25,6 +26,7 @@ class SGD : public Optimizer {
  private:
   SGDOptions options_;
   std::vector<Tensor> momentum_buffers_;  // undefined until a parameter's first step with momentum
+  detail::StepScratch<3> scratch_;         // params, grads, momentum buffers
 };
 
 }  // namespace ember::optim
