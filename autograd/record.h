@@ -10,6 +10,7 @@
 #include "ember/autograd/anomaly.h"
 #include "ember/autograd/node.h"
 #include "ember/core/grad_mode.h"
+#include "ember/core/host_pool.h"
 
 namespace ember::autograd {
 
@@ -25,7 +26,7 @@ inline bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
 template <typename Backward>
 void record(const char* name, Tensor& output, std::initializer_list<const Tensor*> inputs,
             Backward&& backward) {
-  auto node = std::make_shared<FunctionNode<std::decay_t<Backward>>>(name, std::forward<Backward>(backward));
+  auto node = host_pool::make_pooled<FunctionNode<std::decay_t<Backward>>>(name, std::forward<Backward>(backward));
   int i = 0;
   for (const Tensor* input : inputs) {
     if (input->defined()) {

@@ -14,7 +14,7 @@ class Storage {
   // Allocates `nbytes` on `device` through that device's backend (throws if it cannot).
   static std::shared_ptr<Storage> allocate(std::size_t nbytes, Device device);
 
-  struct PrivateTag {};  // lets make_shared reach the constructor while users cannot
+  struct PrivateTag {};  // lets the pool reach the constructor while users cannot
   Storage(PrivateTag, void* data, std::size_t nbytes, Device device)
       : data_(data), nbytes_(nbytes), device_(device) {}
   Storage(const Storage&) = delete;

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "ember/core/grad_mode.h"
+#include "ember/core/host_pool.h"
 #include "ember/core/ops.h"
 
 namespace ember {
@@ -118,7 +119,7 @@ Tensor& Tensor::copy_(const Tensor& src) {
 }
 
 Tensor empty(const Shape& shape, TensorOptions options) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = host_pool::make_pooled<TensorImpl>();
   const std::int64_t n = shape.numel();
   EMBER_CHECK(static_cast<std::uint64_t>(n) <= SIZE_MAX / element_size(options.dtype()), "empty: shape ",
               shape, " of ", options.dtype(), " needs more bytes than this machine can address");
@@ -133,7 +134,7 @@ Tensor empty(const Shape& shape, TensorOptions options) {
 }
 
 Tensor make_view(const Tensor& base, const Shape& shape, const Strides& strides, std::int64_t offset) {
-  auto impl = std::make_shared<TensorImpl>();
+  auto impl = host_pool::make_pooled<TensorImpl>();
   const TensorImpl& b = base.impl();
   impl->storage = b.storage;
   impl->shape = shape;

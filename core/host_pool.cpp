@@ -1,0 +1,86 @@
+#include "ember/core/host_pool.h"
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <new>
+#include <vector>
+
+#include "ember/core/error.h"
+
+namespace ember::host_pool {
+
+namespace {
+
+constexpr std::align_val_t kAlignment{64};
+constexpr std::size_t kMinClassBytes = 64, kMaxClassBytes = 64 * 1024;
+constexpr int kNumClasses = std::countr_zero(kMaxClassBytes / kMinClassBytes) + 1;
+#if defined(__SANITIZE_ADDRESS__)
+constexpr std::size_t kMaxCachedPerClass = 0;  // let AddressSanitizer see every use after free
+#else
+constexpr std::size_t kMaxCachedPerClass = 64;
+#endif
+
+void* allocate_aligned(std::size_t bytes) {
+  // operator new(0) still returns a unique pointer, so empty blocks need no special case, and the
+  // nothrow form lets the failure become an ember::Error that says how much was asked for.
+  void* ptr = ::operator new(bytes, kAlignment, std::nothrow);
+  EMBER_CHECK(ptr != nullptr, "ember: CPU out of memory: failed to allocate ", bytes, " bytes (",
+              static_cast<double>(bytes) / (1024.0 * 1024.0 * 1024.0), " GiB)");
+  return ptr;
+}
+
+int size_class(std::size_t bytes) {
+  const std::size_t rounded = std::bit_ceil(std::max(bytes, kMinClassBytes));
+  return std::countr_zero(rounded / kMinClassBytes);
+}
+std::size_t class_bytes(int c) { return kMinClassBytes << c; }
+
+struct BlockCache {
+  std::array<std::vector<void*>, kNumClasses> free;
+  BlockCache();
+  ~BlockCache();
+};
+// Set while this thread's cache exists: blocks released during thread or program exit, after the
+// cache is gone, are freed directly. A plain bool needs no destructor, so it stays valid.
+thread_local bool t_cache_alive = false;
+BlockCache::BlockCache() { t_cache_alive = true; }
+BlockCache::~BlockCache() {
+  t_cache_alive = false;
+  for (auto& list : free) {
+    for (void* p : list) ::operator delete(p, kAlignment);
+  }
+}
+thread_local BlockCache t_cache;
+
+}  // namespace
+
+void* allocate(std::size_t bytes) {
+  if (bytes > kMaxClassBytes) return allocate_aligned(bytes);
+  const int c = size_class(bytes);
+  std::vector<void*>& list = t_cache.free[static_cast<std::size_t>(c)];
+  if (!list.empty()) {
+    void* p = list.back();
+    list.pop_back();
+    return p;
+  }
+  return allocate_aligned(class_bytes(c));
+}
+
+void deallocate(void* ptr, std::size_t bytes) noexcept {
+  if (bytes <= kMaxClassBytes && t_cache_alive) {
+    std::vector<void*>& list = t_cache.free[static_cast<std::size_t>(size_class(bytes))];
+    if (list.size() < kMaxCachedPerClass) {
+      try {
+        if (list.capacity() == 0) list.reserve(kMaxCachedPerClass);  // once per class and thread
+        list.push_back(ptr);  // within the reserved capacity: cannot throw
+        return;
+      } catch (const std::bad_alloc&) {
+        // no room for the list itself: free the block instead of keeping it
+      }
+    }
+  }
+  ::operator delete(ptr, kAlignment);
+}
+
+}  // namespace ember::host_pool
