@@ -99,6 +99,45 @@ TEST_CASE("matmul in every layout", "[ops]") {
               {6.5, 1, 15.5, 4});
 }
 
+// The CPU backend routes tiny products (up to 2048 multiply-adds) of two layouts to kernels of
+// its own: row-major A with column-major B, and column-major A with row-major B when C has at most
+// 16 columns (one kernel per width). Every width from 1 to 17, both layouts and the two others,
+// leading dimensions wider than the matrix, with and without a bias, against a double reference.
+TEST_CASE("tiny products in every layout and width match a naive reference", "[ops]") {
+  const DType dtype = GENERATE(kFloat32, kFloat64);
+  const bool a_transposed = GENERATE(false, true), b_transposed = GENERATE(false, true);
+  const bool with_bias = GENERATE(false, true);
+  const double tol = dtype == kFloat32 ? 1e-5 : 1e-13;
+  manual_seed(5);
+  for (const auto& [m, k] : {std::pair<std::int64_t, std::int64_t>{3, 7}, {20, 5}, {1, 40}, {5, 0}}) {
+    for (std::int64_t n = 1; n <= 17; ++n) {
+      INFO("m " << m << " k " << k << " n " << n << " A^T " << a_transposed << " B^T " << b_transposed
+                << " bias " << with_bias);
+      // Each operand is a slice of a wider matrix, so its leading dimension exceeds its width.
+      const Tensor a = a_transposed ? randn({k, m + 3}, dtype).slice(1, 0, m).t()
+                                    : randn({m, k + 2}, dtype).slice(1, 0, k);
+      const Tensor b = b_transposed ? randn({n, k + 1}, dtype).slice(1, 0, k).t()
+                                    : randn({k, n + 5}, dtype).slice(1, 0, n);
+      const Tensor bias = randn({n}, dtype);
+      // linear computes x @ w^T + bias: pass b^T as the weight.
+      const Tensor c = with_bias ? linear(a, b.t(), bias) : matmul(a, b);
+      const V va = values(a.contiguous()), vb = values(b.contiguous()), vbias = values(bias);
+      V want(static_cast<std::size_t>(m * n));
+      for (std::int64_t i = 0; i < m; ++i) {
+        for (std::int64_t j = 0; j < n; ++j) {
+          double sum = with_bias ? vbias[static_cast<std::size_t>(j)] : 0.0;
+          for (std::int64_t q = 0; q < k; ++q) {
+            sum += va[static_cast<std::size_t>(i * k + q)] * vb[static_cast<std::size_t>(q * n + j)];
+          }
+          want[static_cast<std::size_t>(i * n + j)] = sum;
+        }
+      }
+      REQUIRE(c.shape() == Shape{m, n});
+      check_close(values(c), want, tol);
+    }
+  }
+}
+
 TEST_CASE("a 200x300x100 float64 product matches a naive reference", "[ops]") {
   manual_seed(11);
   const Tensor a = rand({200, 300}, kFloat64), b = rand({300, 100}, kFloat64);
