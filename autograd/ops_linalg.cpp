@@ -47,18 +47,13 @@ namespace {
 // dx = g @ W, dW = g^T @ x and db = the column sums of g, over g's rows as a matrix.
 void linear_backward(const Tensor& g, const SavedTensor& sx, const SavedTensor& sw, const Shape& x_shape,
                      Grads& grads) {
-  const Tensor g2 = ops::reshape(g, {-1, g.shape().back()});
-  if (grads.needs(0)) grads[0] = ops::reshape(ops::matmul(g2, sw.get("linear")), x_shape);
-  if (grads.needs(1)) {
-    const Tensor& input = sx.get("linear");
-    const Tensor x2 = ops::reshape(input, {-1, input.shape().back()});
-    if (grads.needs(2)) {  // both from one GEMM: db = the row sums of g^T
-      std::tie(grads[1], grads[2]) = ops::matmul_and_row_sums(ops::transpose(g2, 0, 1), x2);
-    } else {
-      grads[1] = ops::matmul(ops::transpose(g2, 0, 1), x2);
-    }
+  if (grads.needs(0)) {
+    grads[0] = ops::reshape(ops::matmul(ops::reshape(g, {-1, g.shape().back()}), sw.get("linear")), x_shape);
+  }
+  if (grads.needs(1)) {  // and the bias gradient from the same GEMM: the row sums of g^T
+    std::tie(grads[1], grads[2]) = ops::linear_weight_grads(g, sx.get("linear"), grads.needs(2));
   } else if (grads.needs(2)) {
-    grads[2] = ops::reduce(kernels::ReduceOp::Sum, g2, 1u, false, "linear");
+    grads[2] = ops::reduce(kernels::ReduceOp::Sum, ops::reshape(g, {-1, g.shape().back()}), 1u, false, "linear");
   }
 }
 

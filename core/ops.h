@@ -38,9 +38,10 @@ Tensor matmul(const Tensor& a, const Tensor& b);
 // x @ w^T + bias for x [..., in], w [out, in], bias [out] (bias may be undefined); with relu,
 // relu of that, in the same GEMM epilogue where the backend can.
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, bool relu = false);
-// For linear's backward: {a @ b, the sums of a's rows}, 2-D a and b, in one GEMM where the backend
-// can (a = g^T and b = x give the weight and the bias gradients).
-std::pair<Tensor, Tensor> matmul_and_row_sums(const Tensor& a, const Tensor& b);
+// For linear's backward, from the output gradient g [..., out] and the input x [..., in] (their
+// leading dims are the rows): {g^T @ x, the sums of g over its rows}, the weight gradient and, when
+// `bias`, the bias gradient (undefined otherwise), in one GEMM where the backend can.
+std::pair<Tensor, Tensor> linear_weight_grads(const Tensor& g, const Tensor& x, bool bias);
 
 // Mean-squared error of two same-shaped tensors in one backend call: loss (0-d) is the sum of
 // squared differences divided by `divisor`; when grad_scale is given, grad_input is

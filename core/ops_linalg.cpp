@@ -40,6 +40,41 @@ kernels::TensorRef as_gemm_operand(const Tensor& t, Tensor& keep) {
   return r;
 }
 
+// t ([..., cols], at least 1-D) as the [1, rows, cols] GEMM operand its leading dims fold into,
+// or as that matrix's transpose [1, cols, rows], without making a view: on a small training step,
+// the reshape, transpose and unsqueeze views cost more host time than the GEMM's own setup. When
+// the leading dims do not fold into one stride, or neither matrix stride is 1, t is copied into a
+// contiguous `keep` first.
+kernels::TensorRef matrix_operand(const Tensor& t, bool transposed, Tensor& keep) {
+  keep = t;
+  for (bool copied = false;; copied = true) {
+    const Shape& shape = keep.shape();
+    const Strides& strides = keep.strides();
+    const int n = keep.dim();
+    std::int64_t rows = 1, rs = 0, cols = shape[n - 1], cs = strides[n - 1];
+    bool folds = true;  // each leading dim of size > 1 lies right after the next inner one
+    for (int d = n - 2; d >= 0; --d) {
+      if (shape[d] == 1) continue;
+      if (rows == 1) rs = strides[d];
+      else if (strides[d] != rs * rows) folds = false;
+      rows *= shape[d];
+    }
+    if (rows == 1) rs = cols;
+    if (transposed) {
+      std::swap(rows, cols);
+      std::swap(rs, cs);
+    }
+    // Size-1 matrix dims may carry any stride; give them one BLAS accepts.
+    if (cols == 1) cs = 1;
+    else if (rows == 1 && cs != 1) rs = 1;
+    if ((!folds || (rs != 1 && cs != 1)) && !copied) {
+      keep = contiguous(t);
+      continue;
+    }
+    return {keep.raw_data(), keep.dtype(), Shape{1, rows, cols}, Strides{0, rs, cs}};
+  }
+}
+
 bool broadcastable(const Shape& a, const Shape& b) {
   for (int i = 1; i <= std::min(a.size(), b.size()); ++i) {
     const std::int64_t da = a[a.size() - i], db = b[b.size() - i];
@@ -123,34 +158,37 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, bool relu) {
     else fill(out, 0.0);
     return relu ? unary(kernels::UnaryOp::Relu, out) : out;
   }
-  const std::int64_t rows = x.numel() / in;
   Tensor keep_x, keep_w;
-  const Tensor x2 = reshape(x, {1, rows, in});
-  const Tensor wt = unsqueeze(transpose(w, 0, 1), 0);  // [1, in, out]: a view, GEMM reads it transposed
-  // The bias (and the relu) ride in the GEMM's epilogue: no separate pass over the output.
-  run_gemm(out, as_gemm_operand(x2, keep_x), as_gemm_operand(wt, keep_w), 0.0,
+  // x as [1, rows, in] and w^T as [1, in, out]; the GEMM reads w transposed. The bias (and the
+  // relu) ride in the GEMM's epilogue: no separate pass over the output.
+  run_gemm(out, matrix_operand(x, false, keep_x), matrix_operand(w, true, keep_w), 0.0,
            bias.defined() ? contiguous(bias) : Tensor(), Tensor(), relu);
   return out;
 }
 
-std::pair<Tensor, Tensor> matmul_and_row_sums(const Tensor& a, const Tensor& b) {
-  check_same_dtype_device("matmul_and_row_sums", a, b);
-  EMBER_CHECK(a.dim() == 2 && b.dim() == 2 && a.shape()[1] == b.shape()[0], "matmul_and_row_sums: ",
-              "shapes ", a.shape(), " and ", b.shape(), " are not [m, k] and [k, n]");
-  const std::int64_t m = a.shape()[0], k = a.shape()[1], n = b.shape()[1];
-  Tensor out = empty({m, n}, a.options());
-  Tensor sums = empty({m}, a.options());
-  if (k == 0) {
-    fill(out, 0.0);
-    fill(sums, 0.0);
-    return {out, sums};
+std::pair<Tensor, Tensor> linear_weight_grads(const Tensor& g, const Tensor& x, bool bias) {
+  check_same_dtype_device("linear backward", g, x);
+  bool same_rows = g.dim() >= 1 && x.dim() == g.dim();
+  for (int d = 0; same_rows && d + 1 < g.dim(); ++d) same_rows = g.shape()[d] == x.shape()[d];
+  EMBER_CHECK(same_rows, "linear backward: gradient of shape ", g.shape(), " does not match input of shape ", x.shape(),
+              " (expected the same leading dims)");
+  const std::int64_t out_features = g.shape().back(), in = x.shape().back();
+  Tensor grad_w = empty({out_features, in}, g.options());
+  Tensor grad_b = bias ? empty({out_features}, g.options()) : Tensor();
+  if (grad_w.numel() == 0 && !(bias && out_features > 0)) return {grad_w, grad_b};
+  Tensor keep_g, keep_x;
+  const kernels::TensorRef gt = matrix_operand(g, true, keep_g);  // [1, out, rows]
+  if (gt.sizes[2] == 0) {  // no rows: empty sums
+    fill(grad_w, 0.0);
+    if (bias) fill(grad_b, 0.0);
+    return {grad_w, grad_b};
   }
-  if (m == 0) return {out, sums};
-  if (n == 0) return {out, reduce(kernels::ReduceOp::Sum, a, 2u, false, "matmul_and_row_sums")};
-  Tensor keep_a, keep_b;
-  run_gemm(out, as_gemm_operand(unsqueeze(a, 0), keep_a), as_gemm_operand(unsqueeze(b, 0), keep_b), 0.0,
-           Tensor(), sums);
-  return {out, sums};
+  if (in == 0) {  // no weights; the bias gradient alone
+    if (bias) grad_b = reduce(kernels::ReduceOp::Sum, reshape(g, {-1, out_features}), 1u, false, "linear");
+    return {grad_w, grad_b};
+  }
+  run_gemm(grad_w, gt, matrix_operand(x, false, keep_x), 0.0, Tensor(), bias ? grad_b : Tensor());
+  return {grad_w, grad_b};
 }
 
 }  // namespace ember::ops

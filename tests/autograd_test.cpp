@@ -169,6 +169,51 @@ TEST_CASE("modifying a tensor that backward needs is detected", "[autograd][erro
   CHECK_THROWS_WITH(x.fill_(1.0), ContainsSubstring("leaf"));
 }
 
+// linear hands its operands to the GEMM without views: leading dims folded into rows, the weight
+// read transposed, a contiguous copy where neither works. Each layout, with finite differences.
+TEST_CASE("gradcheck: linear on strided, batched, unfoldable and empty operands", "[autograd]") {
+  manual_seed(4);
+  const Tensor w = input({3, 4}), b = input({3});
+  const auto linear_of = [](std::function<Tensor(const Tensor&)> view_x, std::function<Tensor(const Tensor&)> view_w) {
+    return [=](auto& v) { return linear(view_x(v[0]), view_w(v[1]), v[2]); };
+  };
+  const auto same = [](const Tensor& t) { return t; };
+  SECTION("a transposed input (rows with stride 1)") {
+    check_gradients(linear_of([](const Tensor& x) { return x.t(); }, same), {input({4, 5}), w, b});
+  }
+  SECTION("a batched input, and one with a size-1 leading dim") {
+    check_gradients(linear_of(same, same), {input({2, 3, 4}), w, b});
+    check_gradients(linear_of(same, same), {input({1, 5, 4}), w, b});
+  }
+  SECTION("leading dims that do not fold into one stride: copied") {
+    check_gradients(linear_of([](const Tensor& x) { return x.permute({1, 0, 2}); }, same), {input({3, 2, 4}), w, b});
+  }
+  SECTION("a column slice of a wider input, and a 1-D input") {
+    check_gradients(linear_of([](const Tensor& x) { return x.slice(1, 1, 5); }, same), {input({5, 7}), w, b});
+    check_gradients(linear_of(same, same), {input({4}), w, b});
+  }
+  SECTION("a transposed weight, and one with no unit stride: copied") {
+    check_gradients(linear_of(same, [](const Tensor& t) { return t.t(); }), {input({5, 4}), input({4, 3}), b});
+    check_gradients(linear_of(same, [](const Tensor& t) { return t.slice(0, 0, 6, 2).slice(1, 0, 8, 2); }),
+                    {input({5, 4}), input({6, 8}), b});
+  }
+  SECTION("no input features, and no rows") {
+    // in = 0: the output is the bias in every row; its gradient sums the rows of g.
+    const Tensor x0 = zeros({5, 0}, kFloat64).requires_grad_(), w0 = zeros({3, 0}, kFloat64).requires_grad_();
+    const Tensor b0 = tensor({1, 2, 3}, {3}, kFloat64).requires_grad_();
+    const Tensor out = linear(x0, w0, b0);
+    CHECK(out.to_vector<double>() == std::vector<double>{1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3, 1, 2, 3});
+    (out * arange(15, kFloat64).reshape({5, 3})).sum().backward();
+    CHECK(b0.grad().to_vector<double>() == std::vector<double>{30, 35, 40});
+    CHECK(w0.grad().shape() == Shape{3, 0});
+    // No rows: empty output, zero gradients.
+    const Tensor w1 = input({3, 4}), b1 = input({3});
+    linear(zeros({0, 4}, kFloat64), w1, b1).sum().backward();
+    CHECK(w1.grad().to_vector<double>() == std::vector<double>(12, 0.0));
+    CHECK(b1.grad().to_vector<double>() == std::vector<double>(3, 0.0));
+  }
+}
+
 TEST_CASE("linear's bias gradient is summed as accurately as sum() over many rows", "[autograd]") {
   // 100,000 rows of gradient 0.1f: a float32 running sum would drift by ~1e-3 relative; the bias
   // gradient (from the weight-gradient GEMM's row sums) accumulates in double like every sum.
