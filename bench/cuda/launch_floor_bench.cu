@@ -4,13 +4,23 @@
 //   - an empty kernel: what the driver charges for a launch;
 //   - c = a + b on two 100-element float32 arrays (one block): bench/op_overhead_bench's add,
 //     without Ember (shapes, allocation, dispatch);
-//   - a CUDA graph of 4 empty kernels, replayed: the floor of a captured 4-kernel training step.
+//   - a CUDA graph of 4 empty kernels, replayed: the floor of a captured 4-kernel training step;
+//   - an empty kernel launched with programmatic dependent launch (cudaLaunchKernelEx with the
+//     programmatic-stream-serialization attribute; the kernel waits with griddepcontrol), as Ember
+//     launches a training step's kernels on compute capability 9.0 and later.
+// Then the host's side alone: the time to enqueue 500 launches, too few to fill the launch queue,
+// without waiting for them, for each way to launch (<<<>>>, the runtime's cudaLaunchKernel and
+// cudaLaunchKernelEx, the driver's cuLaunchKernel and cuLaunchKernelEx, the legacy default stream)
+// and for cudaGetDevice, which every Ember launch calls. Where it is close to the back-to-back
+// time, launches are bound by the host; where it is well below, by the GPU's turnaround.
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <functional>
 #include <vector>
 
+#include <cuda.h>  // types of the driver's cuLaunchKernel, reached through cudaGetDriverEntryPoint
 #include <cuda_runtime.h>
 
 namespace {
@@ -24,6 +34,13 @@ void check(cudaError_t e, const char* what) {
 #define CHECK(call) check((call), #call)
 
 __global__ void empty_kernel() {}
+
+__global__ void empty_overlapped_kernel() {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
+  asm volatile("griddepcontrol.wait;" ::: "memory");
+  asm volatile("griddepcontrol.launch_dependents;" ::: "memory");
+#endif
+}
 
 __global__ void add_kernel(const float* a, const float* b, float* c, int n) {
   const int i = static_cast<int>(blockIdx.x * blockDim.x + threadIdx.x);
@@ -39,6 +56,21 @@ template <typename Fn> double us_per_call(cudaStream_t stream, Fn fn, int calls 
     CHECK(cudaStreamSynchronize(stream));
     times.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / calls);
   }
+  std::sort(times.begin(), times.end());
+  return times[times.size() / 2];
+}
+
+// Host time to enqueue `calls` launches, after draining the stream and without waiting for them;
+// median of 5 runs, in us per launch.
+template <typename Fn> double us_per_enqueue(cudaStream_t stream, Fn fn, int calls = 500, int runs = 5) {
+  std::vector<double> times;
+  for (int r = 0; r < runs; ++r) {
+    CHECK(cudaStreamSynchronize(stream));
+    const auto start = std::chrono::steady_clock::now();
+    for (int i = 0; i < calls; ++i) fn();
+    times.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / calls);
+  }
+  CHECK(cudaStreamSynchronize(stream));
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
 }
@@ -61,14 +93,110 @@ int main() {
   CHECK(cudaMemsetAsync(a, 0, n * sizeof(float), stream));
   CHECK(cudaMemsetAsync(b, 0, n * sizeof(float), stream));
 
-  const double empty = us_per_call(stream, [&] {
+  const auto plain_launch = [&] {
     empty_kernel<<<1, 32, 0, stream>>>();
     CHECK(cudaGetLastError());
-  });
+  };
+  const double empty = us_per_call(stream, plain_launch);
   const double add = us_per_call(stream, [&] {
     add_kernel<<<1, 128, 0, stream>>>(a, b, c, n);
     CHECK(cudaGetLastError());
   });
+
+  int device = 0, major = 0;
+  CHECK(cudaGetDevice(&device));
+  CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+  cudaLaunchAttribute attribute{};
+  attribute.id = cudaLaunchAttributeProgrammaticStreamSerialization;
+  attribute.val.programmaticStreamSerializationAllowed = 1;
+  cudaLaunchConfig_t config{};
+  config.gridDim = dim3(1);
+  config.blockDim = dim3(32);
+  config.stream = stream;
+  config.attrs = major >= 9 ? &attribute : nullptr;
+  config.numAttrs = major >= 9 ? 1 : 0;
+  const auto overlapped_launch = [&] { CHECK(cudaLaunchKernelEx(&config, empty_overlapped_kernel)); };
+  const double overlapped = us_per_call(stream, overlapped_launch);
+  // The driver's launch calls, reached through the runtime so that nothing links libcuda.
+  using LaunchFn = CUresult (*)(CUfunction, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned, unsigned,
+                                CUstream, void**, void**);
+  using LaunchExFn = CUresult (*)(const CUlaunchConfig*, CUfunction, void**, void**);
+  const auto driver_entry = [](const char* name) {
+    void* entry = nullptr;
+    cudaDriverEntryPointQueryResult found{};
+    CHECK(cudaGetDriverEntryPointByVersion(name, &entry, 12000, cudaEnableDefault, &found));
+    if (found != cudaDriverEntryPointSuccess) {
+      std::fprintf(stderr, "%s: not found in the driver\n", name);
+      std::exit(1);
+    }
+    return entry;
+  };
+  const auto cu_launch = reinterpret_cast<LaunchFn>(driver_entry("cuLaunchKernel"));
+  const auto cu_launch_ex = reinterpret_cast<LaunchExFn>(driver_entry("cuLaunchKernelEx"));
+  const auto check_driver = [](CUresult r, const char* what) {
+    if (r != CUDA_SUCCESS) {
+      std::fprintf(stderr, "%s failed: %d\n", what, static_cast<int>(r));
+      std::exit(1);
+    }
+  };
+  cudaFunction_t plain_function = nullptr, overlapped_function = nullptr;
+  CHECK(cudaGetFuncBySymbol(&plain_function, reinterpret_cast<const void*>(&empty_kernel)));
+  CHECK(cudaGetFuncBySymbol(&overlapped_function, reinterpret_cast<const void*>(&empty_overlapped_kernel)));
+  CUlaunchAttribute cu_attribute{};
+  cu_attribute.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
+  cu_attribute.value.programmaticStreamSerializationAllowed = 1;
+  CUlaunchConfig cu_config{};
+  cu_config.gridDimX = cu_config.gridDimY = cu_config.gridDimZ = 1;
+  cu_config.blockDimX = 32;
+  cu_config.blockDimY = cu_config.blockDimZ = 1;
+  cu_config.hStream = reinterpret_cast<CUstream>(stream);
+  cu_config.attrs = major >= 9 ? &cu_attribute : nullptr;
+  cu_config.numAttrs = major >= 9 ? 1 : 0;
+
+  // Host launch costs vary from second to second on a shared machine: the variants are measured
+  // in turn, round after round, and each reports its median over the rounds.
+  struct Variant {
+    const char* name;
+    std::function<void()> launch;
+    std::vector<double> us;
+  };
+  std::vector<Variant> variants = {
+      {"empty kernel <<<>>>", plain_launch, {}},
+      {"empty kernel, cudaLaunchKernel",
+       [&] { CHECK(cudaLaunchKernel(reinterpret_cast<const void*>(&empty_kernel), dim3(1), dim3(32), nullptr, 0, stream)); },
+       {}},
+      {"empty kernel, driver cuLaunchKernel",
+       [&] {
+         check_driver(cu_launch(reinterpret_cast<CUfunction>(plain_function), 1, 1, 1, 32, 1, 1, 0,
+                                reinterpret_cast<CUstream>(stream), nullptr, nullptr),
+                      "cuLaunchKernel");
+       },
+       {}},
+      {"overlapped (PDL), cudaLaunchKernelEx", overlapped_launch, {}},
+      {"overlapped (PDL), driver cuLaunchKernelEx",
+       [&] {
+         check_driver(cu_launch_ex(&cu_config, reinterpret_cast<CUfunction>(overlapped_function), nullptr, nullptr),
+                      "cuLaunchKernelEx");
+       },
+       {}},
+      {"empty kernel <<<>>>, legacy default stream",
+       [&] {
+         empty_kernel<<<1, 32, 0, cudaStreamLegacy>>>();
+         CHECK(cudaGetLastError());
+       },
+       {}},
+      {"cudaGetDevice (no launch)",
+       [&] {
+         int d = -1;
+         CHECK(cudaGetDevice(&d));
+       },
+       {}},
+  };
+  constexpr int kRounds = 9;
+  for (int round = 0; round < kRounds; ++round) {
+    for (Variant& v : variants) v.us.push_back(us_per_enqueue(stream, v.launch, 500, 1));
+  }
+  CHECK(cudaDeviceSynchronize());
 
   cudaGraph_t graph = nullptr;
   cudaGraphExec_t exec = nullptr;
@@ -82,6 +210,13 @@ int main() {
   std::printf("  %-44s %8.3f\n", "empty kernel launch", empty);
   std::printf("  %-44s %8.3f\n", "a + b, 100 floats, one block (no framework)", add);
   std::printf("  %-44s %8.3f\n", "graph of 4 empty kernels, replayed", graph_us);
+  std::printf("  %-44s %8.3f%s\n", "empty kernel, overlapped launch (PDL)", overlapped,
+              major >= 9 ? "" : " (no PDL below compute capability 9.0: a plain cudaLaunchKernelEx)");
+  std::printf("host time to enqueue 500 launches, us per launch (median of %d interleaved rounds)\n", kRounds);
+  for (Variant& v : variants) {
+    std::sort(v.us.begin(), v.us.end());
+    std::printf("  %-44s %8.3f\n", v.name, v.us[v.us.size() / 2]);
+  }
 
   CHECK(cudaGraphExecDestroy(exec));
   CHECK(cudaGraphDestroy(graph));
