@@ -225,8 +225,8 @@ void adam(int device, const AdamArgs& args) {
           if (table.first_block[t + 1] - table.first_block[t] > 1) step_advance = StepAdvance::kLastBlock;
         }
       }
-      launch_overlapped(ctx, adam_kernel<T, Table>, blocks, kMultiTensorBlock, table, scalars, step_advance,
-                        ctx.ticket(Ticket::kAdam));
+      launch_overlapped<adam_kernel<T, Table>>(ctx, blocks, kMultiTensorBlock, table, scalars, step_advance,
+                                               ctx.ticket(Ticket::kAdam));
     };
     // With device step counts, empty parameters stay in the table: their counts advance too.
     TensorTableBuilder<kAdamDepth, Capacity> builder(/*keep_empty=*/device_step);

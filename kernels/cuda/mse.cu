@@ -88,8 +88,8 @@ void launch_mse(const DeviceContext& ctx, const MseArgs& args, const Layout<2>& 
       .grad_scale = static_cast<T>(args.grad_scale),
       .divisor = static_cast<T>(args.divisor),
   };
-  const auto kernel = params.grad != nullptr ? mse_kernel<true, T, Index> : mse_kernel<false, T, Index>;
-  launch_overlapped(ctx, kernel, blocks, kBlockSize, params);
+  if (params.grad != nullptr) launch_overlapped<mse_kernel<true, T, Index>>(ctx, blocks, kBlockSize, params);
+  else launch_overlapped<mse_kernel<false, T, Index>>(ctx, blocks, kBlockSize, params);
 }
 
 }  // namespace

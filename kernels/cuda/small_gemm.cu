@@ -119,7 +119,7 @@ bool small_gemm(int device, const GemmArgs& args) {
         .beta = static_cast<T>(args.beta),
         .relu = args.relu,
     };
-    launch_overlapped(ctx, small_gemm_kernel<T>, grid, kBlockSize, params);
+    launch_overlapped<small_gemm_kernel<T>>(ctx, grid, kBlockSize, params);
   });
   return true;
 }
