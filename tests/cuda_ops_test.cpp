@@ -1,6 +1,8 @@
 // Every op on CUDA against the CPU, forward and backward, on fresh random inputs: float64 to 1e-10,
 // float32 to 1e-5 relative, TF32 matrix products to 1e-3. Plus gradcheck on CUDA in float64.
+#include <exception>
 #include <functional>
+#include <thread>
 
 #include "catch.h"
 #include <ember/ember.h>
@@ -187,6 +189,37 @@ TEST_CASE("random numbers are the same on CPU and CUDA", "[cuda]") {
   manual_seed(9);
   const Tensor gpu = randn({1000}, TensorOptions(kFloat64).device(Device::cuda()));
   CHECK(rel_error(gpu, cpu) < 1e-12);
+}
+
+// A training step's kernels launch through the driver, in the calling thread's current context;
+// a thread that has made no CUDA call yet has none, and the launch falls back to the runtime.
+// The step on a fresh thread must give the values of the same step on this one.
+TEST_CASE("a training step on a fresh thread matches the same step on this thread", "[cuda]") {
+  const auto step = [](const Tensor& x, const Tensor& y, const Tensor& w, const Tensor& b) {
+    const Tensor out = mse_loss(linear(x, w, b), y);
+    out.backward();
+    return out.item<double>();
+  };
+  manual_seed(9);
+  const Tensor x = randn({100, 10}).to(Device::cuda()), y = randn({100, 2}).to(Device::cuda());
+  const Tensor w0 = randn({2, 10}), b0 = randn({2});
+  const Tensor w1 = w0.to(Device::cuda()).requires_grad_(), b1 = b0.to(Device::cuda()).requires_grad_();
+  const Tensor w2 = w0.to(Device::cuda()).requires_grad_(), b2 = b0.to(Device::cuda()).requires_grad_();
+  const double here = step(x, y, w1, b1);
+  double there = 0.0;
+  std::exception_ptr failure;
+  std::thread thread([&] {
+    try {
+      there = step(x, y, w2, b2);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
+  thread.join();
+  if (failure) std::rethrow_exception(failure);
+  CHECK(there == here);
+  CHECK(w2.grad().to_vector<float>() == w1.grad().to_vector<float>());
+  CHECK(b2.grad().to_vector<float>() == b1.grad().to_vector<float>());
 }
 
 TEST_CASE("operands on different devices are refused with both devices named", "[cuda][errors]") {

@@ -3,8 +3,8 @@
 // Each operand is mapped in place: a matrix whose column stride is 1 is a row-major Eigen map and
 // one whose row stride is 1 is a column-major map, each with its other stride as the outer stride,
 // so a transposed view costs nothing. Eigen then picks its kernel: coefficient-wise for tiny
-// products, GEMV when a side is a vector, blocked GEMM otherwise. Tiny products in the two layouts
-// of a linear layer's forward and weight gradient take faster paths (see product() below).
+// products, GEMV when a side is a vector, blocked GEMM otherwise. A linear layer's tiny weight
+// gradient takes a faster path (see product() below).
 #include <array>
 #include <utility>
 #include <vector>
@@ -40,16 +40,14 @@ Layout layout_of(std::int64_t rows, std::int64_t cols, std::int64_t rs, std::int
   return {false, true, 0};
 }
 
-// Below this many multiply-adds, Eigen's blocked GEMM is mostly packing, and two layouts have a
-// faster way (measured on SimpleNet's products, [100x10] @ [10x2] and [2x100] @ [100x10], on this
-// build's SSE2 target):
-// - a row-major A times a column-major B (x @ w^T, a linear layer's forward): Eigen's
-//   coefficient-wise lazy product, one contiguous dot product per output, bias added after;
-//   285 ns against 550 through GEMM;
-// - a column-major A times a row-major B with at most kMaxRegisterRow columns (g^T @ x, the weight
-//   gradient of a layer with few inputs): each row of C accumulated in registers over the inner
-//   dimension, its width a compile-time constant; 290 ns against 585 (Eigen's lazy product takes
-//   1200 there, as its coefficients are strided).
+// Below this many multiply-adds Eigen's blocked GEMM is mostly packing. A column-major A times a
+// row-major B with at most kMaxRegisterRow columns (g^T @ x, the weight gradient of a layer with
+// few inputs) is faster with each row of C accumulated in registers over the inner dimension, its
+// width a compile-time constant: 290 ns against 585 on SimpleNet's [2x100] @ [100x10] (Eigen's
+// lazy product takes 1200 there, its coefficients being strided). For a row-major A times a
+// column-major B (x @ w^T, the forward) nothing beat GEMM once the sizes were only known at run
+// time: the lazy product took 675 ns against 593 on [100x10] @ [10x2], and the whole SimpleNet step
+// was 0.1 us slower with it.
 constexpr std::int64_t kSmallProductMaxMacs = 2048;
 constexpr int kMaxRegisterRow = 16;
 
@@ -82,16 +80,8 @@ constexpr auto register_row_products(std::index_sequence<Widths...> /*widths*/) 
 template <typename T, typename MapA, typename MapB>
 void product(OutMatMap<T>& c, const MapA& a, const MapB& b, T alpha, T beta, const T* bias) {
   if (beta == T(0)) {
-    const bool small = alpha == T(1) && a.rows() * a.cols() * b.cols() <= kSmallProductMaxMacs;
-    if constexpr (MapA::IsRowMajor && !MapB::IsRowMajor) {
-      if (small) {
-        c.noalias() = a.lazyProduct(b);
-        if (bias != nullptr) c.rowwise() += RowVectorMap<T>(bias, c.cols());
-        return;
-      }
-    }
     if constexpr (!MapA::IsRowMajor && MapB::IsRowMajor) {
-      if (small && c.cols() <= kMaxRegisterRow) {
+      if (alpha == T(1) && a.rows() * a.cols() * b.cols() <= kSmallProductMaxMacs && c.cols() <= kMaxRegisterRow) {
         static constexpr auto by_width = register_row_products<T>(std::make_index_sequence<kMaxRegisterRow>{});
         by_width[static_cast<std::size_t>(c.cols() - 1)](c.data(), c.outerStride(), a.data(), a.outerStride(),
                                                          b.data(), b.outerStride(), c.rows(), a.cols(), bias);
