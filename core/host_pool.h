@@ -1,7 +1,8 @@
 // Small host blocks from per-thread free lists instead of malloc: the CPU backend's tensor data,
 // and the objects made on every op (a TensorImpl, a Storage, an autograd node, through
 // make_pooled). On a small training step these come and go a few dozen times; malloc and free
-// cost ~165 instructions a pair there, a free list ~20.
+// cost ~165 instructions a pair there (callgrind, SimpleNet's CPU step), and taking these objects
+// from the free lists removed 1.3k of the step's 49.7k instructions.
 //
 // Blocks of up to 64 KiB are rounded to a power of two and 64-byte aligned (a cache line, and a
 // multiple of every SIMD width up to AVX-512). Each thread keeps up to 64 free blocks per size; a
