@@ -156,6 +156,41 @@ TEST_CASE("TF32 matrix products are within 1e-3 and off by default", "[cuda][ops
   CHECK(std::sqrt(num / den) < 1e-3);
 }
 
+TEST_CASE("TF32 weight gradients of wide layers match float64, the bias gradient exactly", "[cuda][ops]") {
+  // Wide enough (in_features >= 1024) for gemm.cpp to copy g^T row-major first, summing the bias
+  // gradient on the way (transpose.cu). Odd sizes leave partial tiles and chunks; the upstream
+  // gradient is a column slice, so g^T's leading dimension (160) is not its row count (130).
+  manual_seed(11);
+  const std::int64_t batch = 333, in = 1030, out = 130;
+  const Tensor x = randn({batch, in}, kFloat64), w = randn({out, in}, kFloat64), b = randn({out}, kFloat64);
+  const Tensor seed = randn({batch, 160}, kFloat64).slice(1, 0, out);
+  const Tensor w64 = w.clone().requires_grad_(), b64 = b.clone().requires_grad_();
+  linear(x, w64, b64).backward(seed);
+
+  const Tensor w32 = w.to(kFloat32).to(Device::cuda()).requires_grad_();
+  const Tensor b32 = b.to(kFloat32).to(Device::cuda()).requires_grad_();
+  const Tensor seed32_full = randn({batch, 160}, kFloat32).to(Device::cuda());
+  seed32_full.slice(1, 0, out).copy_(seed.to(kFloat32).to(Device::cuda()));
+  const Tensor seed32 = seed32_full.slice(1, 0, out);
+  cuda::set_allow_tf32(true);
+  linear(x.to(kFloat32).to(Device::cuda()), w32, b32).backward(seed32);
+  cuda::set_allow_tf32(false);
+
+  const auto got_w = w32.grad().to_vector<double>(), want_w = w64.grad().to_vector<double>();
+  double num = 0, den = 0;
+  for (std::size_t i = 0; i < got_w.size(); ++i) {
+    num += (got_w[i] - want_w[i]) * (got_w[i] - want_w[i]);
+    den += want_w[i] * want_w[i];
+  }
+  CHECK(std::sqrt(num / den) < 1e-3);  // TF32: 10-bit mantissas in the products
+  const auto got_b = b32.grad().to_vector<double>(), want_b = b64.grad().to_vector<double>();
+  REQUIRE(got_b.size() == static_cast<std::size_t>(out));
+  for (std::size_t i = 0; i < got_b.size(); ++i) {
+    INFO("bias gradient " << i);
+    CHECK(got_b[i] == Approx(want_b[i]).epsilon(1e-6).margin(1e-5));  // float32 inputs, summed in double
+  }
+}
+
 TEST_CASE("gradcheck passes on CUDA in float64", "[cuda][autograd]") {
   manual_seed(77);
   for (const Case& c : cases()) {

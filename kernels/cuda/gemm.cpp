@@ -52,6 +52,33 @@ BlasOperand blas_operand(const TensorRef& m, const char* name) {
              m.strides.str(), " is neither row- nor column-major (one of its last two strides must be 1)");
 }
 
+// Hopper's TF32 tensor-core instructions (wgmma) read TF32 operands K-major only. The weight
+// gradient of linear, dW = g^T @ x, has A = g^T as a transposed view, and cuBLAS's kernel for that
+// layout (op N with op T) took 529 us for 4096 x 4096 x 4096 against 328 us for row-major
+// operands, plus 28 us for cuBLASLt's separate bias-gradient pass over g (H100, Nsight Compute,
+// 2026-11-28). Copying A row-major first costs one read and one write of A and yields the bias
+// gradient on the way. That pays when each element of A meets many columns of B (n), so only
+// large products take this path.
+constexpr std::int64_t kStagedMinN = 1024;
+constexpr std::int64_t kStagedMinSide = 128;
+
+bool stage_a_row_major(int device, const GemmArgs& args, const BlasOperand& first, const BlasOperand& second) {
+  const TensorRef &a = args.a, &c = args.c;
+  const std::int64_t batch = c.sizes[0], m = c.sizes[1], n = c.sizes[2], k = a.sizes[2];
+  if (!args.allow_tf32 || c.dtype != DType::Float32 || batch != 1 || args.bias.data != nullptr || args.relu) return false;
+  if (first.op != CUBLAS_OP_N || second.op != CUBLAS_OP_T) return false;
+  if (n < kStagedMinN || m < kStagedMinSide || k < kStagedMinSide || context(device).major < 9) return false;
+  const CachedBuffer staged(allocator(), static_cast<std::size_t>(m * k) * sizeof(float), device);
+  const TensorRef columns{a.data, a.dtype, Shape{m, k}, Strides{1, second.ld}};
+  const TensorRef rows{staged.get(), a.dtype, Shape{m, k}, Strides{k, 1}};
+  transpose_to_rows(device, rows, columns, args.row_sums);
+  GemmArgs staged_args = args;
+  staged_args.a = TensorRef{staged.get(), a.dtype, Shape{1, m, k}, Strides{m * k, k, 1}};
+  staged_args.row_sums = {};
+  gemm(device, staged_args);  // the buffer goes back after the launch: stream order keeps it alive
+  return true;
+}
+
 int to_int(std::int64_t value, const char* what) {
   EMBER_CHECK(value >= 0 && value <= INT_MAX, "ember (CUDA backend) gemm: ", what, " = ", value,
               " exceeds cuBLAS's 32-bit limit");
@@ -96,6 +123,7 @@ void gemm(int device, const GemmArgs& args) {
   // Batch strides only matter with more than one matrix.
   const auto batch_stride = [batch](const TensorRef& t) { return batch == 1 ? 0 : t.strides[0]; };
 
+  if (stage_a_row_major(device, args, first, second)) return;
   // Epilogues: in the GEMM through cuBLASLt where it has an algorithm, else separate kernels.
   if ((bias || row_sums || relu) &&
       gemm_lt(device, args, {m, n, k, first.op, second.op, first.ld, second.ld, ldc})) {

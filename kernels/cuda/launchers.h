@@ -34,6 +34,10 @@ void gemm(int device, const GemmArgs& args);
 // enough for that to beat cuBLAS; false (nothing queued) otherwise.
 bool small_gemm(int device, const GemmArgs& args);
 
+// transpose.cu: dst (m x k, contiguous) = src (m x k, column-major), float32, and when row_sums.data
+// is not null, row_sums (m) = the sums of src's rows. For gemm.cpp's TF32 weight gradients.
+void transpose_to_rows(int device, const TensorRef& dst, const TensorRef& src, const TensorRef& row_sums);
+
 // adam.cu, sgd.cu
 void adam(int device, const AdamArgs& args);
 void sgd(int device, const SgdArgs& args);

@@ -22,9 +22,8 @@ std::unique_ptr<DeviceContext> create_context(int device, CachingAllocator& allo
   auto ctx = std::make_unique<DeviceContext>();
   ctx->device = device;
   EMBER_CUDA_CHECK(cudaDeviceGetAttribute(&ctx->sm_count, cudaDevAttrMultiProcessorCount, device));
-  int major = 0;
-  EMBER_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
-  ctx->overlapped_launch = major >= 9;
+  EMBER_CUDA_CHECK(cudaDeviceGetAttribute(&ctx->major, cudaDevAttrComputeCapabilityMajor, device));
+  ctx->overlapped_launch = ctx->major >= 9;
 
   // Non-blocking: no implicit synchronization with the legacy default stream (stream 0), which
   // other libraries in the process may use.

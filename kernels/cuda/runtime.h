@@ -22,14 +22,15 @@ namespace ember::kernels::cuda_impl {
 inline constexpr std::size_t kCublasWorkspaceBytes = std::size_t{32} << 20;
 
 // The kernels that finish in their last block, each with its own ticket counter.
-enum class Ticket : int { kMse, kAdam };
-inline constexpr int kTicketCount = 2;
+enum class Ticket : int { kMse, kAdam, kTranspose };
+inline constexpr int kTicketCount = 3;
 
 struct DeviceContext {
   // Members are destroyed bottom-up: staging (waits for its copies), cuBLAS handles, their
   // workspace (back to the allocator), and the stream last.
   int device = 0;
   int sm_count = 0;  // streaming multiprocessors, for sizing grids
+  int major = 0;  // compute capability, major part (9: Hopper)
   // Programmatic dependent launch (overlapped_launch.cuh) exists from compute capability 9.0.
   bool overlapped_launch = false;
   Stream stream;
