@@ -7,6 +7,7 @@
 #include "ember/kernels/cuda/caching_allocator.h"
 
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <functional>
 #include <mutex>
@@ -32,6 +33,13 @@ constexpr std::size_t kMinLargeAlloc = 10 << 20;     // large requests below thi
 constexpr std::size_t kLargeSegment = 20 << 20;      // ... of this size
 constexpr std::size_t kLargeRounding = 2 << 20;      // larger requests get their own, rounded up
 constexpr std::size_t kMaxRequest = std::size_t{1} << 50;  // guards the rounding against overflow
+// Fast lists: blocks of the shared pool of up to kFastMaxSize bytes, when freed, wait in a list
+// per size for the next request of that size, which takes one without the best-fit search, the
+// split and the merge (set and map updates, two heap allocations): a small training step frees
+// and allocates the same few sizes every step. At most kFastPerSize blocks wait per size.
+constexpr std::size_t kFastMaxSize = 64 << 10;
+constexpr std::size_t kFastSizes = kFastMaxSize / kMinBlockSize;
+constexpr std::size_t kFastPerSize = 32;
 
 std::atomic<std::uint64_t> g_malloc_count{0};
 
@@ -59,7 +67,8 @@ struct CachingAllocator::Block {
   std::byte* ptr = nullptr;
   std::size_t size = 0;
   bool small = false;      // which pool it belongs to (all blocks of a segment share it)
-  bool allocated = false;
+  bool allocated = false;  // also true while in a fast list: neighbours must not merge with it
+  bool fast = false;       // waiting in a fast list (freed by its owner)
   bool counted = true;     // counts toward allocated_bytes while allocated
   int pool = 0;            // 0: the shared pool; else the private pool of a captured graph
   Block* prev = nullptr;   // neighbours within the segment (not owned)
@@ -94,8 +103,24 @@ struct CachingAllocator::DeviceState : FreeLists<Block> {  // the shared pool's 
   int next_pool = 1;
   std::unordered_map<int, FreeLists<Block>> private_pools;
   std::unordered_map<int, std::vector<Block*>> held_back;
+  // The fast lists (kFastMaxSize above), indexed by size / kMinBlockSize - 1.
+  std::array<std::vector<Block*>, kFastSizes> fast;
+  std::size_t fast_blocks = 0;
 
   FreeLists<Block>& lists(int pool) { return pool == 0 ? *this : private_pools[pool]; }
+  std::vector<Block*>& fast_list(std::size_t size) { return fast[size / kMinBlockSize - 1]; }
+  // Frees every block of the fast lists for real, merging it with its free neighbours.
+  void flush_fast() noexcept {
+    if (fast_blocks == 0) return;
+    for (std::vector<Block*>& list : fast) {
+      for (Block* block : list) {
+        block->fast = false;
+        free_block(*this, block);
+      }
+      list.clear();
+    }
+    fast_blocks = 0;
+  }
   std::set<Block*, BySizeThenAddress>& pool(const Block& b) {
     FreeLists<Block>& l = lists(b.pool);
     return b.small ? l.small_free : l.large_free;
@@ -119,6 +144,7 @@ namespace {
 // Returns every whole free segment of `s` to the driver. Caller holds s.mutex and has made the
 // device current. Synchronizes first: a cached block may still be read by queued kernels.
 template <typename State> void release_cached(State& s) {
+  s.flush_fast();
   EMBER_CUDA_CHECK(cudaDeviceSynchronize());
   for (auto* pool : {&s.small_free, &s.large_free}) {
     for (auto it = pool->begin(); it != pool->end();) {
@@ -148,14 +174,30 @@ void* CachingAllocator::allocate(std::size_t bytes, int device, bool counted) {
   const bool small = size <= kSmallSize;
 
   std::lock_guard lock(s.mutex);
+  if (size <= kFastMaxSize && s.capturing == 0) {
+    if (std::vector<Block*>& list = s.fast_list(size); !list.empty()) {
+      Block* block = list.back();
+      list.pop_back();
+      --s.fast_blocks;
+      block->fast = false;
+      mark_allocated(s, *block, counted);
+      return block->ptr;
+    }
+  }
   FreeLists<Block>& lists = s.lists(s.capturing);
   auto& pool = small ? lists.small_free : lists.large_free;
 
-  // Best fit: the first free block, in (size, address) order, at least `size` bytes long.
+  // Best fit: the first free block, in (size, address) order, at least `size` bytes long. Before
+  // asking the driver for more, the fast lists' blocks rejoin the pool.
   Block probe;
   probe.size = size;
   Block* block = nullptr;
-  if (auto it = pool.lower_bound(&probe); it != pool.end()) {
+  auto it = pool.lower_bound(&probe);
+  if (it == pool.end() && s.capturing == 0 && s.fast_blocks > 0) {
+    s.flush_fast();
+    it = pool.lower_bound(&probe);
+  }
+  if (it != pool.end()) {
     block = *it;
     pool.erase(it);
   } else {
@@ -221,12 +263,7 @@ void* CachingAllocator::allocate(std::size_t bytes, int device, bool counted) {
     s.blocks.emplace(tail->ptr, std::move(tail));
   }
 
-  block->allocated = true;
-  block->counted = counted;
-  if (counted) {
-    s.allocated += block->size;
-    s.peak = std::max(s.peak, s.allocated);
-  }
+  mark_allocated(s, *block, counted);
   return block->ptr;
 }
 
@@ -235,14 +272,34 @@ void CachingAllocator::deallocate(void* ptr, int device) noexcept {
   DeviceState& s = *devices_[static_cast<std::size_t>(device)];
   std::lock_guard lock(s.mutex);
   const auto found = s.blocks.find(ptr);
-  if (found == s.blocks.end() || !found->second->allocated) return;
+  if (found == s.blocks.end() || !found->second->allocated || found->second->fast) return;
   Block* block = found->second.get();
   if (s.capturing != 0 && block->pool == 0) {
     // Freed while a graph is being captured: the graph may read it on replay. Hold it back.
     s.held_back[s.capturing].push_back(block);
     return;
   }
+  if (block->pool == 0 && block->small && block->size <= kFastMaxSize) {
+    if (std::vector<Block*>& list = s.fast_list(block->size); list.size() < kFastPerSize) {
+      if (list.capacity() == 0) list.reserve(kFastPerSize);  // no allocation when it fills later
+      if (block->counted) s.allocated -= block->size;
+      block->counted = false;  // so that flush_fast's free_block does not count it out again
+      block->fast = true;
+      list.push_back(block);
+      ++s.fast_blocks;
+      return;
+    }
+  }
   free_block(s, block);
+}
+
+void CachingAllocator::mark_allocated(DeviceState& s, Block& block, bool counted) noexcept {
+  block.allocated = true;
+  block.counted = counted;
+  if (counted) {
+    s.allocated += block.size;
+    s.peak = std::max(s.peak, s.allocated);
+  }
 }
 
 void CachingAllocator::free_block(DeviceState& s, Block* block) noexcept {

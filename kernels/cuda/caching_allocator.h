@@ -10,6 +10,9 @@
 //  - A request takes the smallest free block that fits (best fit, pools ordered by (size, address)),
 //    splitting off the rest when the rest is worth keeping (>= 512 B small, > 1 MiB large). A freed
 //    block merges with free neighbours of its segment.
+//  - Freed blocks of up to 64 KiB wait in a list per size and go to the next request of that
+//    size as they are, without search, split or merge (the caching_allocator.cpp notes why); the
+//    lists rejoin the pools before a new segment is requested and in empty_cache().
 //  - Blocks are stream-ordered: every kernel and copy of a device runs on that device's single
 //    stream, so a block freed on the host may be reused at once: any later use is queued behind the
 //    work that still reads or writes it. No events are needed.
@@ -64,6 +67,7 @@ class CachingAllocator {
   struct DeviceState;
   DeviceState& state(int device) const;
   static void free_block(DeviceState& s, Block* block) noexcept;  // caller holds s.mutex
+  static void mark_allocated(DeviceState& s, Block& block, bool counted) noexcept;  // likewise
 
   std::vector<std::unique_ptr<DeviceState>> devices_;
 };
