@@ -20,6 +20,7 @@
 #include "ember/kernels/cuda/indexing.cuh"
 #include "ember/kernels/cuda/launch.cuh"
 #include "ember/kernels/cuda/launchers.h"
+#include "ember/kernels/cuda/overlapped_launch.cuh"
 #include "ember/kernels/cuda/runtime.h"
 
 #include "ember/kernels/cuda/elementwise_ops.cuh"
@@ -47,6 +48,7 @@ __device__ __forceinline__ Out apply(const Op& op, const In (&x)[N > 0 ? N : 1],
 
 template <typename Out, typename In, int N, typename Op>
 __global__ void flat_kernel(Out* out, Inputs<In, N> in, std::int64_t n, Op op) {
+  overlap_prologue();
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
   for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
     In x[N > 0 ? N : 1];
@@ -58,6 +60,7 @@ __global__ void flat_kernel(Out* out, Inputs<In, N> in, std::int64_t n, Op op) {
 
 template <typename T, int N, typename Op>
 __global__ void flat_vec_kernel(T* out, Inputs<T, N> in, std::int64_t n, Op op) {
+  overlap_prologue();
   constexpr int V = Pack<T>::kSize;
   const std::int64_t n_packs = n / V;
   const std::int64_t thread = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x;
@@ -89,6 +92,7 @@ __global__ void flat_vec_kernel(T* out, Inputs<T, N> in, std::int64_t n, Op op) 
 // Operand 0 of `calc` is the output, operand k + 1 is input k.
 template <typename Out, typename In, int N, typename Op, typename Index>
 __global__ void strided_kernel(Out* out, Inputs<In, N> in, OffsetCalc<N + 1, Index> calc, Index n, Op op) {
+  overlap_prologue();
   const Index stride = static_cast<Index>(gridDim.x) * static_cast<Index>(blockDim.x);
   for (Index i = static_cast<Index>(blockIdx.x) * static_cast<Index>(blockDim.x) + static_cast<Index>(threadIdx.x);
        i < n; i += stride) {
@@ -109,7 +113,6 @@ void launch_elementwise(const TensorRef& out, const TensorRef* const (&ins)[N > 
   const std::int64_t n = out.numel();
   if (n == 0) return;
   const DeviceContext& ctx = context(device);
-  cudaStream_t stream = ctx.stream.get();
   Inputs<In, N> in{};
   bool contiguous = out.is_contiguous();
   bool aligned = aligned16(out.data);
@@ -124,13 +127,11 @@ void launch_elementwise(const TensorRef& out, const TensorRef* const (&ins)[N > 
     if constexpr (std::is_same_v<Out, In>) {
       if (aligned) {
         const unsigned grid = grid_size(n / Pack<In>::kSize, ctx.sm_count);
-        flat_vec_kernel<Out, N><<<grid, kBlockSize, 0, stream>>>(dst, in, n, op);
-        EMBER_CUDA_CHECK_LAUNCH();
+        launch_overlapped<flat_vec_kernel<Out, N, Op>>(ctx, grid, kBlockSize, dst, in, n, op);
         return;
       }
     }
-    flat_kernel<Out, In, N><<<grid_size(n, ctx.sm_count), kBlockSize, 0, stream>>>(dst, in, n, op);
-    EMBER_CUDA_CHECK_LAUNCH();
+    launch_overlapped<flat_kernel<Out, In, N, Op>>(ctx, grid_size(n, ctx.sm_count), kBlockSize, dst, in, n, op);
     return;
   }
 
@@ -140,12 +141,12 @@ void launch_elementwise(const TensorRef& out, const TensorRef* const (&ins)[N > 
   const Layout<N + 1> layout = make_layout<N + 1>(out.sizes, strides);
   const unsigned grid = grid_size(n, ctx.sm_count);
   if (fits_32bit(layout)) {
-    strided_kernel<Out, In, N><<<grid, kBlockSize, 0, stream>>>(
-        dst, in, OffsetCalc<N + 1, std::int32_t>(layout), static_cast<std::int32_t>(n), op);
+    launch_overlapped<strided_kernel<Out, In, N, Op, std::int32_t>>(
+        ctx, grid, kBlockSize, dst, in, OffsetCalc<N + 1, std::int32_t>(layout), static_cast<std::int32_t>(n), op);
   } else {
-    strided_kernel<Out, In, N><<<grid, kBlockSize, 0, stream>>>(dst, in, OffsetCalc<N + 1, std::int64_t>(layout), n, op);
+    launch_overlapped<strided_kernel<Out, In, N, Op, std::int64_t>>(
+        ctx, grid, kBlockSize, dst, in, OffsetCalc<N + 1, std::int64_t>(layout), n, op);
   }
-  EMBER_CUDA_CHECK_LAUNCH();
 }
 
 void check_operand(const char* op, const TensorRef& out, const TensorRef& in) {

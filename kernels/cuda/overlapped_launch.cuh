@@ -3,7 +3,7 @@
 // has drained, so the GPU's launch latency between two small kernels overlaps with work. It is
 // what keeps a small training step's chain of kernels (forward GEMM, loss, backward GEMM,
 // optimizer) from paying that latency at every link, eagerly and in a CUDA graph (capture keeps
-// these edges).
+// these edges). Every kernel of Ember's own launches this way; cuBLAS's launch as usual.
 //
 // The contract, for every kernel launched this way: call overlap_prologue() first, before it
 // reads or writes any global memory. It waits until the previous kernel has finished and its

@@ -17,6 +17,7 @@
 #include "ember/kernels/cuda/indexing.cuh"
 #include "ember/kernels/cuda/launch.cuh"
 #include "ember/kernels/cuda/launchers.h"
+#include "ember/kernels/cuda/overlapped_launch.cuh"
 #include "ember/kernels/cuda/runtime.h"
 #include "ember/kernels/philox.h"
 
@@ -43,6 +44,7 @@ template <RandomKind kKind> __device__ __forceinline__ double draw(const RandomP
 template <typename T, RandomKind kKind>
 __global__ void random_kernel(T* out, OffsetCalc<1, std::int64_t> calc, bool contiguous, std::int64_t n,
                               RandomParams params) {
+  overlap_prologue();
   const std::int64_t stride = static_cast<std::int64_t>(gridDim.x) * blockDim.x;
   for (std::int64_t i = static_cast<std::int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) {
     std::int64_t offset[1] = {i};
@@ -69,10 +71,9 @@ void random(int device, const TensorRef& out, RandomKind kind, std::uint64_t see
   dispatch_dtype(out.dtype, [&](auto zero) {
     using T = decltype(zero);
     if (kind == RandomKind::Uniform)
-      random_kernel<T, RandomKind::Uniform><<<grid, kBlockSize, 0, ctx.stream.get()>>>(out.ptr<T>(), calc, contiguous, n, params);
+      launch_overlapped<random_kernel<T, RandomKind::Uniform>>(ctx, grid, kBlockSize, out.ptr<T>(), calc, contiguous, n, params);
     else
-      random_kernel<T, RandomKind::Normal><<<grid, kBlockSize, 0, ctx.stream.get()>>>(out.ptr<T>(), calc, contiguous, n, params);
-    EMBER_CUDA_CHECK_LAUNCH();
+      launch_overlapped<random_kernel<T, RandomKind::Normal>>(ctx, grid, kBlockSize, out.ptr<T>(), calc, contiguous, n, params);
   });
 }
 

@@ -33,6 +33,7 @@
 #include "ember/kernels/cuda/indexing.cuh"
 #include "ember/kernels/cuda/launch.cuh"
 #include "ember/kernels/cuda/launchers.h"
+#include "ember/kernels/cuda/overlapped_launch.cuh"
 #include "ember/kernels/cuda/runtime.h"
 
 namespace ember::kernels::cuda_impl {
@@ -59,6 +60,7 @@ template <int G, bool kToPartials, typename Out, typename Op, typename Source, t
 __global__ void __launch_bounds__(kBlockSize)
     reduce_rows_kernel(Source source, OffsetCalc<2, Index> outputs, Out* out, Index n_out, Index len,
                        Index split_len, Op op) {
+  overlap_prologue();
   using Acc = typename Op::Type;
   constexpr int kOutputsPerBlock = kBlockSize / G;
   const int lane = threadIdx.x % G;
@@ -97,6 +99,7 @@ template <bool kToPartials, typename Out, typename Op, typename T, typename Inde
 __global__ void __launch_bounds__(kBlockSize)
     reduce_columns_kernel(const T* in, OffsetCalc<2, Index> outputs, OffsetCalc<1, Index> reduced,
                           Out* out, Index n_out, Index len, Index split_len, Op op) {
+  overlap_prologue();
   using Acc = typename Op::Type;
   __shared__ Acc partial[kColumnsY][kColumnsX + 1];  // +1: no bank conflicts reading down
   const int x = threadIdx.x % kColumnsX, y = threadIdx.x / kColumnsX;
@@ -210,21 +213,18 @@ unsigned row_blocks(std::int64_t n_out, int group, int sm_count) {
 }
 
 template <bool kToPartials, typename Out, typename Op, typename Source, typename Index>
-void launch_rows_kernel(int group, dim3 grid, cudaStream_t stream, const Source& source,
+void launch_rows_kernel(int group, dim3 grid, const DeviceContext& ctx, const Source& source,
                         const OffsetCalc<2, Index>& outputs, Out* out, Index n_out, Index len,
                         Index split_len, const Op& op) {
+  const auto launch = [&]<int G>(std::integral_constant<int, G>) {
+    launch_overlapped<reduce_rows_kernel<G, kToPartials, Out, Op, Source, Index>>(ctx, grid, kBlockSize, source, outputs,
+                                                                                   out, n_out, len, split_len, op);
+  };
   switch (group) {
-    case 1:
-      reduce_rows_kernel<1, kToPartials><<<grid, kBlockSize, 0, stream>>>(source, outputs, out, n_out, len, split_len, op);
-      break;
-    case 32:
-      reduce_rows_kernel<32, kToPartials><<<grid, kBlockSize, 0, stream>>>(source, outputs, out, n_out, len, split_len, op);
-      break;
-    default:
-      reduce_rows_kernel<kBlockSize, kToPartials><<<grid, kBlockSize, 0, stream>>>(source, outputs, out, n_out, len, split_len, op);
-      break;
+    case 1: launch(std::integral_constant<int, 1>{}); break;
+    case 32: launch(std::integral_constant<int, 32>{}); break;
+    default: launch(std::integral_constant<int, kBlockSize>{}); break;
   }
-  EMBER_CUDA_CHECK_LAUNCH();
 }
 
 // Second pass: out[o] = combine of partials[o * splits + s] over s.
@@ -244,7 +244,7 @@ void combine_partials(const DeviceContext& ctx, const typename Op::Type* partial
   const StridedSource<Acc, Acc, Index> source{partials, OffsetCalc<1, Index>(run)};
   const int group = row_group(splits);
   const dim3 grid(row_blocks(n_out, group, ctx.sm_count), 1);
-  launch_rows_kernel<false>(group, grid, ctx.stream.get(), source, OffsetCalc<2, Index>(partial_outputs), out,
+  launch_rows_kernel<false>(group, grid, ctx, source, OffsetCalc<2, Index>(partial_outputs), out,
                             static_cast<Index>(n_out), static_cast<Index>(splits), static_cast<Index>(splits), op);
 }
 
@@ -257,13 +257,13 @@ void reduce_rows(const DeviceContext& ctx, const Source& source, const Layout<2>
   const OffsetCalc<2, Index> output_calc(outputs);
   const dim3 grid(row_blocks(n_out, group, ctx.sm_count), static_cast<unsigned>(split.count));
   if (split.count == 1) {
-    launch_rows_kernel<false>(group, grid, ctx.stream.get(), source, output_calc, out, static_cast<Index>(n_out),
+    launch_rows_kernel<false>(group, grid, ctx, source, output_calc, out, static_cast<Index>(n_out),
                               static_cast<Index>(len), static_cast<Index>(len), op);
     return;
   }
   // Freed right after queueing the second pass: stream order keeps the memory valid until then.
   const CachedBuffer partials(allocator(), static_cast<std::size_t>(n_out * split.count) * sizeof(Acc), ctx.device);
-  launch_rows_kernel<true>(group, grid, ctx.stream.get(), source, output_calc, partials.as<Acc>(),
+  launch_rows_kernel<true>(group, grid, ctx, source, output_calc, partials.as<Acc>(),
                            static_cast<Index>(n_out), static_cast<Index>(len), static_cast<Index>(split.len), op);
   combine_partials<T, Op, Index>(ctx, partials.as<Acc>(), outputs, n_out, split.count, out, op);
 }
@@ -279,14 +279,13 @@ void reduce_columns(const DeviceContext& ctx, const T* in, const Plan& plan, con
   const dim3 grid(static_cast<unsigned>(blocks), static_cast<unsigned>(split.count));
   const auto n_out = static_cast<Index>(plan.n_out), len = static_cast<Index>(plan.len);
   if (split.count == 1) {
-    reduce_columns_kernel<false><<<grid, kBlockSize, 0, ctx.stream.get()>>>(in, outputs, reduced, out, n_out, len, len, op);
-    EMBER_CUDA_CHECK_LAUNCH();
+    launch_overlapped<reduce_columns_kernel<false, T, Op, T, Index>>(ctx, grid, kBlockSize, in, outputs, reduced, out,
+                                                                      n_out, len, len, op);
     return;
   }
   const CachedBuffer partials(allocator(), static_cast<std::size_t>(plan.n_out * split.count) * sizeof(Acc), ctx.device);
-  reduce_columns_kernel<true><<<grid, kBlockSize, 0, ctx.stream.get()>>>(
-      in, outputs, reduced, partials.as<Acc>(), n_out, len, static_cast<Index>(split.len), op);
-  EMBER_CUDA_CHECK_LAUNCH();
+  launch_overlapped<reduce_columns_kernel<true, Acc, Op, T, Index>>(
+      ctx, grid, kBlockSize, in, outputs, reduced, partials.as<Acc>(), n_out, len, static_cast<Index>(split.len), op);
   combine_partials<T, Op, Index>(ctx, partials.as<Acc>(), plan.outputs, plan.n_out, split.count, out, op);
 }
 

@@ -19,6 +19,7 @@
 #include "ember/kernels/cuda/exact_math.cuh"
 #include "ember/kernels/cuda/launchers.h"
 #include "ember/kernels/cuda/multi_tensor.cuh"
+#include "ember/kernels/cuda/overlapped_launch.cuh"
 #include "ember/kernels/cuda/runtime.h"
 
 namespace ember::kernels::cuda_impl {
@@ -36,6 +37,7 @@ struct SgdScalars {
 };
 
 template <typename T> __global__ void __launch_bounds__(kMultiTensorBlock) sgd_kernel(TensorTable<kSgdDepth> table, SgdScalars s) {
+  overlap_prologue();
   using namespace exact;
   const Chunk chunk = this_block_chunk(table);
   T* param = static_cast<T*>(table.ptrs[kParam][chunk.tensor]);
@@ -91,12 +93,11 @@ void sgd(int device, const SgdArgs& args) {
   };
 
   const DeviceGuard guard(device);
-  cudaStream_t stream = context(device).stream.get();
+  const DeviceContext& ctx = context(device);
   dispatch_dtype(args.params[0].dtype, [&](auto zero) {
     using T = decltype(zero);
     const auto launch = [&](const TensorTable<kSgdDepth>& table, unsigned blocks) {
-      sgd_kernel<T><<<blocks, kMultiTensorBlock, 0, stream>>>(table, scalars);
-      EMBER_CUDA_CHECK_LAUNCH();
+      launch_overlapped<sgd_kernel<T>>(ctx, blocks, kMultiTensorBlock, table, scalars);
     };
     TensorTableBuilder<kSgdDepth> builder;
     for (std::size_t t = 0; t < args.params.size(); ++t) {

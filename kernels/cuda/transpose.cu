@@ -21,6 +21,7 @@
 #include "ember/kernels/cuda/last_block.cuh"
 #include "ember/kernels/cuda/launch.cuh"
 #include "ember/kernels/cuda/launchers.h"
+#include "ember/kernels/cuda/overlapped_launch.cuh"
 #include "ember/kernels/cuda/runtime.h"
 
 namespace ember::kernels::cuda_impl {
@@ -43,6 +44,7 @@ template <typename T> struct TransposeParams {
 };
 
 template <typename T> __global__ void __launch_bounds__(kBlockSize) transpose_kernel(TransposeParams<T> p) {
+  overlap_prologue();
   __shared__ T tile[kTilesPerStep][kTile][kTile + 1];  // +1: the column reads do not hit one bank
   const int tx = static_cast<int>(threadIdx.x) % kTile, ty = static_cast<int>(threadIdx.x) / kTile;
   const std::int64_t strip = blockIdx.x % p.strips, chunk = blockIdx.x / p.strips;
@@ -139,8 +141,7 @@ void transpose_to_rows(int device, const TensorRef& dst, const TensorRef& src, c
       .row_sums = row_sums.ptr<float>(),
       .ticket = ctx.ticket(Ticket::kTranspose),
   };
-  transpose_kernel<float><<<static_cast<unsigned>(strips * chunks), kBlockSize, 0, ctx.stream.get()>>>(params);
-  EMBER_CUDA_CHECK_LAUNCH();
+  launch_overlapped<transpose_kernel<float>>(ctx, static_cast<unsigned>(strips * chunks), kBlockSize, params);
 }
 
 }  // namespace ember::kernels::cuda_impl
