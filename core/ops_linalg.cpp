@@ -6,6 +6,12 @@ namespace ember::ops {
 
 namespace {
 
+// Size-1 matrix dims may carry any stride; give them strides a BLAS accepts (one of the two is 1).
+void normalize_unit_strides(std::int64_t rows, std::int64_t cols, std::int64_t& rs, std::int64_t& cs) {
+  if (cols == 1) cs = 1;
+  else if (rows == 1 && cs != 1) rs = 1;
+}
+
 // A [batch..., rows, cols] tensor as the 3-D ref GEMM takes: the batch dims must collapse into one
 // stride (true for contiguous and for broadcast operands) and one of the matrix strides must be 1;
 // otherwise the operand is copied into a contiguous tensor first, which `keep` holds alive.
@@ -32,9 +38,7 @@ kernels::TensorRef as_gemm_operand(const Tensor& t, Tensor& keep) {
   }
   const int n = keep.dim();
   std::int64_t rs = keep.strides()[n - 2], cs = keep.strides()[n - 1];
-  // Size-1 matrix dims may carry any stride; give them one BLAS accepts.
-  if (keep.shape()[n - 1] == 1) cs = 1;
-  else if (keep.shape()[n - 2] == 1 && cs != 1) rs = 1;
+  normalize_unit_strides(keep.shape()[n - 2], keep.shape()[n - 1], rs, cs);
   r.sizes = Shape{batch, keep.shape()[n - 2], keep.shape()[n - 1]};
   r.strides = Shape{batch_stride, rs, cs};
   return r;
@@ -64,9 +68,7 @@ kernels::TensorRef matrix_operand(const Tensor& t, bool transposed, Tensor& keep
       std::swap(rows, cols);
       std::swap(rs, cs);
     }
-    // Size-1 matrix dims may carry any stride; give them one BLAS accepts.
-    if (cols == 1) cs = 1;
-    else if (rows == 1 && cs != 1) rs = 1;
+    normalize_unit_strides(rows, cols, rs, cs);
     if ((!folds || (rs != 1 && cs != 1)) && !copied) {
       keep = contiguous(t);
       continue;

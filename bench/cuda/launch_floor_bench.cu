@@ -47,33 +47,24 @@ __global__ void add_kernel(const float* a, const float* b, float* c, int n) {
   if (i < n) c[i] = a[i] + b[i];
 }
 
-template <typename Fn> double us_per_call(cudaStream_t stream, Fn fn, int calls = 10000, int runs = 5) {
+// Median over `runs` runs of the time per launch of `calls` launches, in us, from a drained
+// stream. Until the stream drains again when `wait` (the launch rate the GPU sustains), or only
+// until the last launch is enqueued (the host's side: keep `calls` below the ~1000 launches that
+// CUDA queues before enqueueing blocks).
+template <typename Fn> double us_per_launch(cudaStream_t stream, Fn fn, bool wait, int calls, int runs = 5) {
   std::vector<double> times;
   for (int r = 0; r < runs; ++r) {
     CHECK(cudaStreamSynchronize(stream));
     const auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < calls; ++i) fn();
-    CHECK(cudaStreamSynchronize(stream));
-    times.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / calls);
-  }
-  std::sort(times.begin(), times.end());
-  return times[times.size() / 2];
-}
-
-// Host time to enqueue `calls` launches, after draining the stream and without waiting for them;
-// median of 5 runs, in us per launch.
-template <typename Fn> double us_per_enqueue(cudaStream_t stream, Fn fn, int calls = 500, int runs = 5) {
-  std::vector<double> times;
-  for (int r = 0; r < runs; ++r) {
-    CHECK(cudaStreamSynchronize(stream));
-    const auto start = std::chrono::steady_clock::now();
-    for (int i = 0; i < calls; ++i) fn();
+    if (wait) CHECK(cudaStreamSynchronize(stream));
     times.push_back(std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - start).count() / calls);
   }
   CHECK(cudaStreamSynchronize(stream));
   std::sort(times.begin(), times.end());
   return times[times.size() / 2];
 }
+template <typename Fn> double us_per_call(cudaStream_t stream, Fn fn) { return us_per_launch(stream, fn, true, 10000); }
 
 }  // namespace
 
@@ -194,7 +185,7 @@ int main() {
   };
   constexpr int kRounds = 9;
   for (int round = 0; round < kRounds; ++round) {
-    for (Variant& v : variants) v.us.push_back(us_per_enqueue(stream, v.launch, 500, 1));
+    for (Variant& v : variants) v.us.push_back(us_per_launch(stream, v.launch, /*wait=*/false, 500, 1));
   }
   CHECK(cudaDeviceSynchronize());
 
