@@ -157,11 +157,11 @@ TEST_CASE("TF32 matrix products are within 1e-3 and off by default", "[cuda][ops
 }
 
 TEST_CASE("TF32 weight gradients of wide layers match float64, the bias gradient exactly", "[cuda][ops]") {
-  // Wide enough (in_features >= 1024) for gemm.cpp to copy g^T row-major first, summing the bias
+  // Wide enough (in_features >= 2048) for gemm.cpp to copy g^T row-major first, summing the bias
   // gradient on the way (transpose.cu). Odd sizes leave partial tiles and chunks; the upstream
   // gradient is a column slice, so g^T's leading dimension (160) is not its row count (130).
   manual_seed(11);
-  const std::int64_t batch = 333, in = 1030, out = 130;
+  const std::int64_t batch = 333, in = 2050, out = 130;
   const Tensor x = randn({batch, in}, kFloat64), w = randn({out, in}, kFloat64), b = randn({out}, kFloat64);
   const Tensor seed = randn({batch, 160}, kFloat64).slice(1, 0, out);
   const Tensor w64 = w.clone().requires_grad_(), b64 = b.clone().requires_grad_();
