@@ -84,6 +84,7 @@ def simple_net(runs, steps):
     print("\nSimpleNet, PyTorch %s: us per training step (median of %d runs of %d steps)" % (torch.__version__, runs, steps))
     for name, us in rows:
         print(f"  {name:32s} {us:10.2f}")
+    return dict(rows)
 
 
 def cuda_ms(fn, repeats=10):
@@ -99,7 +100,9 @@ def cuda_ms(fn, repeats=10):
 
 
 def matmul(n):
+    """Returns {dtype name: {"cpu_ms", "h2d_ms", "cuda_ms", "cupy_h2d_ms"}} (CUDA ones where there is a GPU)."""
     print(f"\nmatmul {n}x{n}, PyTorch {torch.__version__}")
+    result = {}
     for dtype in (torch.float64, torch.float32):
         a = torch.rand(n, n, dtype=dtype)
         b = torch.rand(n, n, dtype=dtype)
@@ -107,6 +110,7 @@ def matmul(n):
         torch.matmul(a, b)
         cpu_ms = (time.perf_counter() - t0) * 1e3
         line = f"  {str(dtype):14s} cpu ({torch.get_num_threads()} threads) {cpu_ms:9.3f} ms"
+        numbers = result[str(dtype).removeprefix("torch.")] = {"cpu_ms": cpu_ms}
         if torch.cuda.is_available():
             copies = []
             for _ in range(5):
@@ -119,6 +123,7 @@ def matmul(n):
             gpu_ms = cuda_ms(lambda: torch.matmul(ag, bg))
             flops = 2 * n**3
             line += f" | h2d copy (pageable) {statistics.median(copies):7.3f} ms | cuda {gpu_ms:7.3f} ms ({flops / gpu_ms / 1e9:6.1f} TFLOP/s)"
+            numbers.update(h2d_ms=statistics.median(copies), cuda_ms=gpu_ms)
             try:
                 import cupy
                 import numpy as np
@@ -131,9 +136,11 @@ def matmul(n):
                     cupy.cuda.Device().synchronize()
                     cc.append((time.perf_counter() - t0) * 1e3)
                 line += f" | cupy h2d {statistics.median(cc):7.3f} ms"
+                numbers["cupy_h2d_ms"] = statistics.median(cc)
             except ImportError:
                 pass
         print(line)
+    return result
 
 
 def cpu_vs_cuda(max_width):
@@ -222,14 +229,17 @@ def mlp_run(fused, batch, warmup, runs, steps):
 
 
 def mlp(runs, steps, warmup=5, batch=4096):
+    """Returns {("tf32" or "float32", "fused" or "default"): {"ms", "tflops", "peak_mib"}} and
+    {"gemm float32" / "gemm tf32": TFLOP/s}, or {} without a GPU."""
     if not torch.cuda.is_available():
         print("\nmlp: no CUDA device on this machine: skipped")
-        return
+        return {}
     flops = 6 * batch * sum(i * o for i, o in MLP_LAYERS)
     print(f"\nMLP 1024-4096-4096-1024, batch {batch}, MSELoss, Adam lr 1e-3, float32 on cuda, PyTorch {torch.__version__}: "
           f"{flops / 1e9:.1f} GFLOP per step; median of {runs} runs of {steps} steps after {warmup} warm-up steps")
     print(f"  {'optimizer, matmul precision':34s} {'ms/step(med)':>12s} {'ms/step(min)':>12s} {'TFLOP/s':>9s} {'peak MiB':>10s} {'final loss':>12s}")
     mlp_rate = {}
+    result = {}
     for tf32 in (False, True):
         set_tf32(tf32)
         for fused in (False, True):
@@ -237,6 +247,8 @@ def mlp(runs, steps, warmup=5, batch=4096):
             torch.cuda.empty_cache()
             name = ("Adam(fused=True)" if fused else "Adam (default)") + (", TF32" if tf32 else ", float32 (IEEE)")
             mlp_rate[(tf32, fused)] = flops / med / 1e9
+            result[("tf32" if tf32 else "float32", "fused" if fused else "default")] = {
+                "ms": med, "tflops": mlp_rate[(tf32, fused)], "peak_mib": peak}
             print(f"  {name:34s} {med:12.3f} {low:12.3f} {mlp_rate[(tf32, fused)]:9.2f} {peak:10.0f} {loss:12.6f}")
     n = 4096
     print(f"GEMM {n}x{n}x{n} float32 (torch.matmul, CUDA events, median of 10 after a warm-up)")
@@ -251,16 +263,20 @@ def mlp(runs, steps, warmup=5, batch=4096):
         rate = 2 * n**3 / ms / 1e9
         name = "TF32" if tf32 else "float32 (IEEE)"
         print(f"  {name:34s} {ms:12.3f} {rate:9.2f} {100 * mlp_rate[(tf32, True)] / rate:27.0f}%")
+        result["gemm tf32" if tf32 else "gemm float32"] = rate
     set_tf32(False)  # PyTorch's default, for the sections after this one
+    return result
 
 
 def overhead(runs, adds=10000):
+    """Returns {device: median us per addition}."""
     print(f"\nper-op overhead, PyTorch {torch.__version__}: a + b, two 100-element float32 tensors, "
           f"{adds} additions per run, median of {runs} runs (CPU on one thread)")
     print(f"  {'device':8s} {'us/add(med)':>12s} {'us/add(min)':>12s}")
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    result = {}
     for device in devices:
         torch.manual_seed(0)
         a = torch.randn(100, device=device)
@@ -279,7 +295,9 @@ def overhead(runs, adds=10000):
             times.append((time.perf_counter() - start) / adds * 1e6)
         del c
         print(f"  {device:8s} {statistics.median(times):12.3f} {min(times):12.3f}")
+        result[device] = statistics.median(times)
     torch.set_num_threads(threads)
+    return result
 
 
 SECTIONS = ("simple_net", "matmul", "cpu_vs_cuda", "mlp", "overhead")

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# On a GPU machine, from a build made elsewhere (default build-device/): regenerates the PyTorch
+# On a GPU machine, from a build made elsewhere (default .devbin/): regenerates the PyTorch
 # reference data, runs the CPU and GPU tests, compute-sanitizer (memcheck, racecheck) on the GPU
-# tests, the examples and the benchmarks, and PyTorch's side of the benchmarks. Everything is logged
-# to $OUT (or /tmp/ember-device) for the session that asked.
+# tests, the examples and the benchmarks, and bench/compare.py's table of Ember beside PyTorch.
+# Everything is logged to $OUT (or /tmp/ember-device) for the session that asked.
 set -uo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 B=${1:-.devbin}
@@ -28,8 +28,9 @@ run "$B/examples/matmul" --dtype float64
 run "$B/examples/matmul" --dtype float32
 run "$B/examples/cpu_vs_cuda" --fastest --csv "$OUT/cpu_vs_cuda.csv"
 step benchmarks
-run "$B/bench/simple_net_bench"
-run "$B/bench/op_overhead_bench"
-run "$B/bench/mlp_bench"
+run "$B/bench/simple_net_bench" --breakdown
 run "$B/bench/activation_bench"
-step PyTorch; run python3 bench/torch_reference.py
+run "$B/bench/launch_floor_bench"
+# Ember's SimpleNet, per-op, MLP and matmul programs, then PyTorch's same work, as one table.
+step "Ember beside PyTorch"; run python3 bench/compare.py --bin "$B"
+step "PyTorch, cpu_vs_cuda"; run python3 bench/torch_reference.py --only cpu_vs_cuda
