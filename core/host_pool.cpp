@@ -38,45 +38,65 @@ std::size_t class_bytes(int c) { return kMinClassBytes << c; }
 
 struct BlockCache {
   std::array<std::vector<void*>, kNumClasses> free;
-  BlockCache();
   ~BlockCache();
 };
-// Set while this thread's cache exists: blocks released during thread or program exit, after the
-// cache is gone, are freed directly. A plain bool needs no destructor, so it stays valid.
-thread_local bool t_cache_alive = false;
-BlockCache::BlockCache() { t_cache_alive = true; }
+
+// The calling thread's cache, reached through one plain thread_local: a thread_local with a
+// constructor or destructor is reached through an initialisation check on every access, and two
+// variables cost two look-ups (__tls_get_addr in a shared library) per block. `dead` is set once
+// the thread's cache has been destroyed at thread or program exit: blocks released after that are
+// freed directly.
+struct CacheSlot {
+  BlockCache* cache = nullptr;
+  bool dead = false;
+};
+thread_local CacheSlot t_slot;
+
 BlockCache::~BlockCache() {
-  t_cache_alive = false;
+  t_slot = {nullptr, true};
   for (auto& list : free) {
     for (void* p : list) ::operator delete(p, kAlignment);
   }
 }
-thread_local BlockCache t_cache;
+
+// The cache is created on the first block this thread releases, and destroyed with the thread.
+BlockCache* create_cache() {
+  thread_local BlockCache owner;
+  t_slot.cache = &owner;
+  return &owner;
+}
 
 }  // namespace
 
 void* allocate(std::size_t bytes) {
   if (bytes > kMaxClassBytes) return allocate_aligned(bytes);
   const int c = size_class(bytes);
-  std::vector<void*>& list = t_cache.free[static_cast<std::size_t>(c)];
-  if (!list.empty()) {
-    void* p = list.back();
-    list.pop_back();
-    return p;
+  if (BlockCache* cache = t_slot.cache) {
+    std::vector<void*>& list = cache->free[static_cast<std::size_t>(c)];
+    if (!list.empty()) {
+      void* p = list.back();
+      list.pop_back();
+      return p;
+    }
   }
   return allocate_aligned(class_bytes(c));
 }
 
 void deallocate(void* ptr, std::size_t bytes) noexcept {
-  if (bytes <= kMaxClassBytes && t_cache_alive) {
-    std::vector<void*>& list = t_cache.free[static_cast<std::size_t>(size_class(bytes))];
-    if (list.size() < kMaxCachedPerClass) {
-      try {
-        if (list.capacity() == 0) list.reserve(kMaxCachedPerClass);  // once per class and thread
-        list.push_back(ptr);  // within the reserved capacity: cannot throw
-        return;
-      } catch (const std::bad_alloc&) {
-        // no room for the list itself: free the block instead of keeping it
+  if (bytes <= kMaxClassBytes) {
+    CacheSlot& slot = t_slot;
+    BlockCache* cache = slot.cache;
+    if (cache == nullptr && !slot.dead) cache = create_cache();
+    if (cache != nullptr) {
+      std::vector<void*>& list = cache->free[static_cast<std::size_t>(size_class(bytes))];
+      if (list.size() < kMaxCachedPerClass) {
+        try {
+          if (list.capacity() == 0) list.reserve(kMaxCachedPerClass);  // once per class and thread
+          list.push_back(ptr);  // within the reserved capacity: cannot throw
+          return;
+        } catch (const std::bad_alloc&) {
+          // no room for the list itself: free the block instead of keeping it
+        }
       }
     }
   }

