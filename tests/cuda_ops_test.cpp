@@ -257,6 +257,46 @@ TEST_CASE("a training step on a fresh thread matches the same step on this threa
   CHECK(b2.grad().to_vector<float>() == b1.grad().to_vector<float>());
 }
 
+TEST_CASE("queued launches and the stream's other work stay in program order", "[cuda]") {
+  // Ember's kernels go to the launch thread (launch_queue.h); a memset, a device copy, a cuBLAS
+  // product and a host read are put on the stream by this thread. Any of them overtaking the
+  // launches queued before it changes the exact values below.
+  Tensor x = zeros({256, 256}, Device::cuda());
+  for (int i = 0; i < 50; ++i) x = x + 1.0;
+  x.fill_(0.0);  // a memset: after the 50 additions, so x is 0
+  for (int i = 0; i < 3; ++i) x = x + 1.0;
+  const Tensor y = x.clone();  // a device-to-device copy of 3s
+  for (int i = 0; i < 5; ++i) x = x + 1.0;
+  const Tensor p = matmul(y, x);  // cuBLAS: 256 products of 3 * 8
+  for (const float v : p.to_vector<float>()) REQUIRE(v == 6144.0f);
+  CHECK(x.sum().item<double>() == 8.0 * 256 * 256);
+  CHECK(y.sum().item<double>() == 3.0 * 256 * 256);
+}
+
+TEST_CASE("threads launching on one device each get their own results", "[cuda]") {
+  constexpr int kThreads = 4, kSteps = 300;
+  std::vector<double> sums(kThreads, 0.0);
+  std::vector<std::exception_ptr> failures(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      try {
+        Tensor a = full({1000}, static_cast<double>(t), Device::cuda());
+        for (int i = 0; i < kSteps; ++i) a = a + 1.0;
+        sums[static_cast<std::size_t>(t)] = a.sum().item<double>();
+      } catch (...) {
+        failures[static_cast<std::size_t>(t)] = std::current_exception();
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) {
+    INFO("thread " << t);
+    if (failures[static_cast<std::size_t>(t)]) std::rethrow_exception(failures[static_cast<std::size_t>(t)]);
+    CHECK(sums[static_cast<std::size_t>(t)] == 1000.0 * (t + kSteps));
+  }
+}
+
 TEST_CASE("operands on different devices are refused with both devices named", "[cuda][errors]") {
   const Tensor a = ones({2}), b = ones({2}).to(Device::cuda());
   CHECK_THROWS_WITH(a + b, Catch::Matchers::ContainsSubstring("cpu") && Catch::Matchers::ContainsSubstring("cuda:0"));

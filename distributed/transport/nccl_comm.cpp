@@ -52,8 +52,7 @@ Event record_event(cudaStream_t stream) {
 // A collective queued on the communicator's stream; wait() orders the device's stream after it.
 class NcclWork final : public Work {
  public:
-  NcclWork(Tensor t, Event done, cudaStream_t compute, int device)
-      : tensor_(std::move(t)), done_(std::move(done)), compute_(compute), device_(device) {}
+  NcclWork(Tensor t, Event done, int device) : tensor_(std::move(t)), done_(std::move(done)), device_(device) {}
   ~NcclWork() override {
     try {
       wait();
@@ -66,7 +65,8 @@ class NcclWork final : public Work {
     if (waited_) return;
     waited_ = true;
     DeviceGuard guard(device_);
-    EMBER_CUDA_CHECK(cudaStreamWaitEvent(compute_, done_.get(), 0));
+    // The device's stream as of now: after the launches queued so far (launch_queue.h).
+    EMBER_CUDA_CHECK(cudaStreamWaitEvent(kernels::cuda_impl::context(device_).stream(), done_.get(), 0));
   }
 
   bool is_completed() override {
@@ -79,7 +79,6 @@ class NcclWork final : public Work {
  private:
   Tensor tensor_;  // its memory is not reused (on the device's stream) before wait()
   Event done_;
-  cudaStream_t compute_;
   int device_;
   bool waited_ = false;
 };
@@ -123,18 +122,18 @@ int NcclComm::device() const { return state_->device; }
 
 std::unique_ptr<Work> NcclComm::all_reduce(Tensor& t, ReduceOp op) {
   DeviceGuard guard(state_->device);
-  cudaStream_t compute = kernels::cuda_impl::context(state_->device).stream.get();
+  cudaStream_t compute = kernels::cuda_impl::context(state_->device).stream();
   const Event inputs_ready = record_event(compute);
   EMBER_CUDA_CHECK(cudaStreamWaitEvent(state_->stream.get(), inputs_ready.get(), 0));
   check_nccl(ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<std::size_t>(t.numel()),
                            nccl_type(t.dtype()), nccl_op(op), state_->comm, state_->stream.get()),
              "ncclAllReduce", state_->comm);
-  return std::make_unique<NcclWork>(t, record_event(state_->stream.get()), compute, state_->device);
+  return std::make_unique<NcclWork>(t, record_event(state_->stream.get()), state_->device);
 }
 
 void NcclComm::broadcast(Tensor& t, int root) {
   DeviceGuard guard(state_->device);
-  cudaStream_t compute = kernels::cuda_impl::context(state_->device).stream.get();
+  cudaStream_t compute = kernels::cuda_impl::context(state_->device).stream();
   // On the device's own stream: a broadcast is not overlapped with anything.
   check_nccl(ncclBroadcast(t.raw_data(), t.raw_data(), static_cast<std::size_t>(t.numel()),
                            nccl_type(t.dtype()), root, state_->comm, compute),

@@ -28,7 +28,7 @@ void cuda_copy_to_host(void* host_dst, const void* src, std::size_t bytes, int d
   if (bytes == 0) return;
   check_not_capturing(device, "reading a CUDA tensor on the host (item(), to_vector(), to(cpu), printing)");
   const DeviceGuard guard(device);
-  cudaStream_t stream = context(device).stream.get();
+  cudaStream_t stream = context(device).stream();
   EMBER_CUDA_CHECK(cudaMemcpyAsync(host_dst, src, bytes, cudaMemcpyDeviceToHost, stream));
   EMBER_CUDA_CHECK(cudaStreamSynchronize(stream));  // returns once host_dst holds the data
   count_host_sync();
@@ -39,7 +39,7 @@ void cuda_copy_from_host(void* dst, const void* host_src, std::size_t bytes, int
   check_not_capturing(device, "copying host data to the GPU (a tensor made from host values, to(cuda))");
   const DeviceGuard guard(device);
   DeviceContext& ctx = context(device);
-  ctx.staging.copy_from_host(dst, host_src, bytes, ctx.stream.get());
+  ctx.copy_from_host(dst, host_src, bytes);
 }
 
 }  // namespace

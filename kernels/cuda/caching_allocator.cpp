@@ -21,6 +21,7 @@
 #include "ember/kernels/cuda/check.h"
 #include "ember/kernels/cuda/device.h"
 #include "ember/kernels/cuda/handles.h"
+#include "ember/kernels/cuda/runtime.h"
 
 namespace ember::kernels::cuda_impl {
 
@@ -142,9 +143,11 @@ CachingAllocator::DeviceState& CachingAllocator::state(int device) const {
 namespace {
 
 // Returns every whole free segment of `s` to the driver. Caller holds s.mutex and has made the
-// device current. Synchronizes first: a cached block may still be read by queued kernels.
-template <typename State> void release_cached(State& s) {
+// device current. Synchronizes first: a cached block may still be read by queued kernels, those
+// still in the launch queue included.
+template <typename State> void release_cached(State& s, int device) {
   s.flush_fast();
+  drain_launches(device);
   EMBER_CUDA_CHECK(cudaDeviceSynchronize());
   for (auto* pool : {&s.small_free, &s.large_free}) {
     for (auto it = pool->begin(); it != pool->end();) {
@@ -217,7 +220,7 @@ void* CachingAllocator::allocate(std::size_t bytes, int device, bool counted) {
       status = cudaMalloc(&ptr, segment);
       if (status == cudaErrorMemoryAllocation) {
         (void)cudaGetLastError();  // clear it, free what the cache holds and try once more
-        release_cached(s);
+        release_cached(s, device);
         status = cudaMalloc(&ptr, segment);
       }
     }
@@ -372,7 +375,7 @@ void CachingAllocator::empty_cache() {
                 "call it before or after ember::cuda::capture, not inside the captured step");
     if (s.small_free.empty() && s.large_free.empty()) continue;
     const DeviceGuard guard(static_cast<int>(d));
-    release_cached(s);
+    release_cached(s, static_cast<int>(d));
   }
 }
 

@@ -60,9 +60,9 @@ double time_ms(const std::function<void()>& fn, int device) {
     return std::unique_ptr<std::remove_pointer_t<cudaEvent_t>, decltype(&cudaEventDestroy)>(e, &cudaEventDestroy);
   };
   const auto start = make_event(), stop = make_event();
-  EMBER_CUDA_CHECK(cudaEventRecord(start.get(), ctx.stream.get()));
+  EMBER_CUDA_CHECK(cudaEventRecord(start.get(), ctx.stream()));
   fn();
-  EMBER_CUDA_CHECK(cudaEventRecord(stop.get(), ctx.stream.get()));
+  EMBER_CUDA_CHECK(cudaEventRecord(stop.get(), ctx.stream()));
   EMBER_CUDA_CHECK(cudaEventSynchronize(stop.get()));
   impl::count_host_sync();
   float ms = 0.0f;

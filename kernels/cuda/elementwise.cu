@@ -218,7 +218,7 @@ void fill(int device, const TensorRef& out, double value) {
   // +0.0 is all-zero bits in both dtypes: a contiguous zero fill is a memset.
   if (value == 0.0 && !std::signbit(value) && out.is_contiguous()) {
     const std::size_t bytes = static_cast<std::size_t>(n) * element_size(out.dtype);
-    EMBER_CUDA_CHECK(cudaMemsetAsync(out.data, 0, bytes, context(device).stream.get()));
+    EMBER_CUDA_CHECK(cudaMemsetAsync(out.data, 0, bytes, context(device).stream()));
     return;
   }
   dispatch_dtype(out.dtype, [&](auto zero) {
@@ -237,7 +237,7 @@ void copy(int device, const TensorRef& dst, const TensorRef& src) {
     if (src.data == dst.data) return;
     const std::size_t bytes = static_cast<std::size_t>(n) * element_size(dst.dtype);
     EMBER_CUDA_CHECK(cudaMemcpyAsync(dst.data, src.data, bytes, cudaMemcpyDeviceToDevice,
-                                     context(device).stream.get()));
+                                     context(device).stream()));
     return;
   }
   dispatch_dtype(dst.dtype, [&](auto dst_zero) {

@@ -137,7 +137,7 @@ void gemm(int device, const GemmArgs& args) {
   }
 
   const DeviceGuard guard(device);
-  cublasHandle_t handle = context(device).blas.get();
+  cublasHandle_t handle = context(device).blas();
   const bool is_double = c.dtype == DType::Float64;
   const cudaDataType_t type = blas_data_type(c.dtype);
   const cublasComputeType_t compute = blas_compute_type(c.dtype, args.allow_tf32);

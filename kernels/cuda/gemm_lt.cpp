@@ -122,7 +122,7 @@ bool gemm_lt(int device, const GemmArgs& args, const LtOperands& ops) {
     }
     cublasLtMatmulHeuristicResult_t result{};
     int found = 0;
-    const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(ctx.blas_lt.get(), desc, plan.a.get(), plan.b.get(),
+    const cublasStatus_t status = cublasLtMatmulAlgoGetHeuristic(ctx.blas_lt(), desc, plan.a.get(), plan.b.get(),
                                                                  plan.d.get(), plan.d.get(), pref.get(), 1, &result, &found);
     plan.supported = status == CUBLAS_STATUS_SUCCESS && found > 0 && (extra == nullptr || align_extra >= 4);
     if (plan.supported) plan.algo = result.algo;
@@ -137,9 +137,9 @@ bool gemm_lt(int device, const GemmArgs& args, const LtOperands& ops) {
   const float alpha_f = static_cast<float>(args.alpha), beta_f = 0.0f;
   const void* alpha = is_double ? static_cast<const void*>(&alpha_d) : &alpha_f;
   const void* beta = is_double ? static_cast<const void*>(&beta_d) : &beta_f;
-  EMBER_CUDA_CHECK(cublasLtMatmul(ctx.blas_lt.get(), plan.desc.get(), alpha, args.b.data, plan.a.get(), args.a.data,
+  EMBER_CUDA_CHECK(cublasLtMatmul(ctx.blas_lt(), plan.desc.get(), alpha, args.b.data, plan.a.get(), args.a.data,
                                   plan.b.get(), beta, args.c.data, plan.d.get(), args.c.data, plan.d.get(), &plan.algo,
-                                  ctx.blas_workspace.get(), kCublasWorkspaceBytes, ctx.stream.get()));
+                                  ctx.blas_workspace(), kCublasWorkspaceBytes, ctx.stream()));
   return true;
 }
 

@@ -31,7 +31,7 @@ struct Graph::State {
     if (!impl::runtime_alive()) return;  // at exit, after the runtime: the driver cleans up
     const impl::DeviceGuard guard(device);
     // A replay may still be running and using the pool's memory.
-    if (impl::DeviceContext* ctx = impl::existing_context(device)) (void)cudaStreamSynchronize(ctx->stream.get());
+    if (impl::DeviceContext* ctx = impl::existing_context(device)) (void)cudaStreamSynchronize(ctx->stream_noexcept());
     if (exec) (void)cudaGraphExecDestroy(exec);
     if (graph) (void)cudaGraphDestroy(graph);
     impl::allocator().release_pool(device, pool);
@@ -47,7 +47,7 @@ void Graph::replay() {
   EMBER_CHECK(state_ != nullptr, "ember::cuda::Graph::replay: this graph was moved from");
   impl::check_not_capturing(-1, "replaying a graph");
   const impl::DeviceGuard guard(state_->device);
-  EMBER_CUDA_CHECK(cudaGraphLaunch(state_->exec, impl::context(state_->device).stream.get()));
+  EMBER_CUDA_CHECK(cudaGraphLaunch(state_->exec, impl::context(state_->device).stream()));
 }
 
 void Graph::replay(const std::vector<Tensor>& inputs) {
@@ -83,7 +83,7 @@ Graph capture(const std::function<void()>& step, std::vector<Tensor> static_inpu
   }
   const int index = device.index();
   const impl::DeviceGuard guard(index);
-  cudaStream_t stream = impl::context(index).stream.get();
+  cudaStream_t stream = impl::context(index).stream();
 
   auto state = std::make_unique<Graph::State>();
   state->device = index;

@@ -13,7 +13,7 @@
 // finished by the time a kernel starts; only its immediate predecessor may still be running.
 #pragma once
 
-#include <cuda.h>  // the driver's launch types; the entry point comes through the runtime
+#include <cuda.h>
 #include <cuda_runtime.h>
 
 #include <array>
@@ -35,58 +35,35 @@ __device__ __forceinline__ void overlap_prologue() {
 
 namespace detail {
 
-using DriverLaunchKernelEx = CUresult (*)(const CUlaunchConfig*, CUfunction, void**, void**);
-
-// The driver's cuLaunchKernelEx, found once through cudaGetDriverEntryPointByVersion (Ember does
-// not link libcuda); null where the driver lacks it.
-DriverLaunchKernelEx driver_launch_kernel_ex();
-
-// The context-independent handle of a kernel (cudaGetKernel): the driver launches it in the
-// calling thread's current context.
+// The context-independent handle of a kernel (cudaGetKernel), through which the driver launches
+// it in the calling thread's current context; null when the runtime cannot give one.
 CUfunction kernel_handle(const void* kernel);
-
-// The runtime's launch, for when the driver's launch is missing or fails.
-void runtime_launch(const DeviceContext& ctx, const void* kernel, dim3 grid, dim3 block, void** params);
 
 }  // namespace detail
 
-// Kernel<<<grid, block, 0, ctx.stream>>>(args...), allowed to start before the previous kernel on
-// the stream finishes where the GPU supports it (compute capability 9.0 and later; elsewhere an
+// Kernel<<<grid, block, 0, ctx's stream>>>(args...), allowed to start before the previous kernel
+// on the stream finishes where the GPU supports it (compute capability 9.0 and later; elsewhere an
 // ordinary launch). The kernel must begin with overlap_prologue().
 //
-// The launch goes straight to the driver's cuLaunchKernelEx: on the lent H100 hosts the runtime's
-// cudaLaunchKernelEx cost 0.4 us more per launch, 3.5 against 3.05 us (bench/cuda/
-// launch_floor_bench), a tenth of a small training step's host time. When the driver call fails
-// (no current context on a thread that never made a runtime call, a driver without the entry
-// point), the runtime's launch runs instead and reports any error.
+// The launch is queued for the device's launch thread when the queue is on (launch_queue.h),
+// else made here. Either way it goes straight to the driver's cuLaunchKernelEx, with the
+// runtime's launch as the fallback (launch_now).
 template <auto Kernel, typename... Args>
 void launch_overlapped(const DeviceContext& ctx, dim3 grid, dim3 block, Args&&... args) {
-  static const CUfunction function = detail::kernel_handle(reinterpret_cast<const void*>(Kernel));
-  static const detail::DriverLaunchKernelEx driver_launch = detail::driver_launch_kernel_ex();
-  // The arguments converted to the kernel's parameter types, so that their addresses can be passed.
+  static const KernelRef kernel{detail::kernel_handle(reinterpret_cast<const void*>(Kernel)),
+                                reinterpret_cast<const void*>(Kernel)};
+  // The arguments converted to the kernel's parameter types, so that they can be copied or their
+  // addresses passed.
   [&]<typename... Params>(void (*)(Params...)) {
     std::tuple<Params...> values(std::forward<Args>(args)...);
+    if (LaunchQueue* queue = ctx.launch_queue()) {
+      const bool queued =
+          std::apply([&](const Params&... v) { return queue->try_push(kernel, grid, block, v...); }, values);
+      if (queued) return;
+    }
     std::array<void*, sizeof...(Params)> pointers =
         std::apply([](auto&... v) { return std::array<void*, sizeof...(Params)>{static_cast<void*>(&v)...}; }, values);
-    CUlaunchAttribute attribute{};
-    attribute.id = CU_LAUNCH_ATTRIBUTE_PROGRAMMATIC_STREAM_SERIALIZATION;
-    attribute.value.programmaticStreamSerializationAllowed = 1;
-    CUlaunchConfig config{};
-    config.gridDimX = grid.x;
-    config.gridDimY = grid.y;
-    config.gridDimZ = grid.z;
-    config.blockDimX = block.x;
-    config.blockDimY = block.y;
-    config.blockDimZ = block.z;
-    config.sharedMemBytes = 0;
-    config.hStream = reinterpret_cast<CUstream>(ctx.stream.get());
-    config.attrs = ctx.overlapped_launch ? &attribute : nullptr;
-    config.numAttrs = ctx.overlapped_launch ? 1 : 0;
-    if (driver_launch != nullptr && function != nullptr &&
-        driver_launch(&config, function, pointers.data(), nullptr) == CUDA_SUCCESS) {
-      return;
-    }
-    detail::runtime_launch(ctx, reinterpret_cast<const void*>(Kernel), grid, block, pointers.data());
+    EMBER_CUDA_CHECK(launch_now(kernel, grid, block, ctx.stream(), ctx.overlapped_launch, pointers.data()));
   }(Kernel);
 }
 

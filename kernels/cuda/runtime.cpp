@@ -4,6 +4,7 @@
 #include <atomic>
 #include <memory>
 #include <mutex>
+#include <system_error>
 
 #include "ember/core/error.h"
 #include "ember/core/log.h"
@@ -16,39 +17,6 @@ namespace {
 
 std::atomic<std::uint64_t> g_host_syncs{0};
 std::atomic<bool> g_runtime_destroyed{false};  // constant-initialized, never destroyed
-
-std::unique_ptr<DeviceContext> create_context(int device, CachingAllocator& alloc) {
-  const DeviceGuard guard(device);
-  auto ctx = std::make_unique<DeviceContext>();
-  ctx->device = device;
-  EMBER_CUDA_CHECK(cudaDeviceGetAttribute(&ctx->sm_count, cudaDevAttrMultiProcessorCount, device));
-  EMBER_CUDA_CHECK(cudaDeviceGetAttribute(&ctx->major, cudaDevAttrComputeCapabilityMajor, device));
-  ctx->overlapped_launch = ctx->major >= 9;
-
-  // Non-blocking: no implicit synchronization with the legacy default stream (stream 0), which
-  // other libraries in the process may use.
-  cudaStream_t stream = nullptr;
-  EMBER_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-  ctx->stream.reset(stream);
-
-  cublasHandle_t blas = nullptr;
-  EMBER_CUDA_CHECK(cublasCreate(&blas));
-  ctx->blas.reset(blas);
-  // cublasSetStream resets the workspace to cuBLAS's own pool, so the stream comes first.
-  EMBER_CUDA_CHECK(cublasSetStream(blas, stream));
-  ctx->blas_workspace = CachedBuffer(alloc, kCublasWorkspaceBytes, device, /*counted=*/false);
-  EMBER_CUDA_CHECK(cublasSetWorkspace(blas, ctx->blas_workspace.get(), kCublasWorkspaceBytes));
-
-  ctx->tickets = CachedBuffer(alloc, kTicketCount * sizeof(unsigned), device, /*counted=*/false);
-  EMBER_CUDA_CHECK(cudaMemsetAsync(ctx->tickets.get(), 0, kTicketCount * sizeof(unsigned), stream));
-
-  cublasLtHandle_t blas_lt = nullptr;
-  EMBER_CUDA_CHECK(cublasLtCreate(&blas_lt));
-  ctx->blas_lt.reset(blas_lt);
-  logging::debug("CUDA: cuda:{} ready ({} multiprocessors, one stream, cuBLAS workspace {} MiB)", device,
-             ctx->sm_count, kCublasWorkspaceBytes >> 20);
-  return ctx;
-}
 
 // One slot per device; `ready` publishes the context once built, so the common path is a single
 // atomic load (context() runs on every op).
@@ -90,7 +58,47 @@ int device_count() noexcept {
   return count;
 }
 
-DeviceContext::~DeviceContext() { (void)cudaSetDevice(device); }
+DeviceContext::DeviceContext(int device_index, CachingAllocator& alloc) : device(device_index) {
+  EMBER_CUDA_CHECK(cudaDeviceGetAttribute(&sm_count, cudaDevAttrMultiProcessorCount, device));
+  EMBER_CUDA_CHECK(cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, device));
+  overlapped_launch = major >= 9;
+
+  // Non-blocking: no implicit synchronization with the legacy default stream (stream 0), which
+  // other libraries in the process may use.
+  cudaStream_t stream = nullptr;
+  EMBER_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+  stream_.reset(stream);
+
+  cublasHandle_t blas = nullptr;
+  EMBER_CUDA_CHECK(cublasCreate(&blas));
+  blas_.reset(blas);
+  // cublasSetStream resets the workspace to cuBLAS's own pool, so the stream comes first.
+  EMBER_CUDA_CHECK(cublasSetStream(blas, stream));
+  blas_workspace_ = CachedBuffer(alloc, kCublasWorkspaceBytes, device, /*counted=*/false);
+  EMBER_CUDA_CHECK(cublasSetWorkspace(blas, blas_workspace_.get(), kCublasWorkspaceBytes));
+
+  tickets_ = CachedBuffer(alloc, kTicketCount * sizeof(unsigned), device, /*counted=*/false);
+  EMBER_CUDA_CHECK(cudaMemsetAsync(tickets_.get(), 0, kTicketCount * sizeof(unsigned), stream));
+
+  cublasLtHandle_t blas_lt = nullptr;
+  EMBER_CUDA_CHECK(cublasLtCreate(&blas_lt));
+  blas_lt_.reset(blas_lt);
+
+  if (launch_queue_enabled()) {
+    try {
+      queue_ = std::make_unique<LaunchQueue>(device, stream, overlapped_launch);
+    } catch (const std::system_error& e) {  // no thread to be had: launch from the caller's thread
+      logging::warn("CUDA: cuda:{} launches directly: could not start the launch thread ({})", device, e.what());
+    }
+  }
+  logging::debug("CUDA: cuda:{} ready ({} multiprocessors, one stream, cuBLAS workspace {} MiB)", device, sm_count,
+                 kCublasWorkspaceBytes >> 20);
+}
+
+DeviceContext::~DeviceContext() {
+  queue_.reset();  // issues what is still queued while the stream and handles exist
+  (void)cudaSetDevice(device);
+}
 
 DeviceContext& context(int device) {
   const int count = device_count();
@@ -102,7 +110,8 @@ DeviceContext& context(int device) {
   if (DeviceContext* ctx = slot.ready.load(std::memory_order_acquire)) [[likely]] return *ctx;
   std::lock_guard lock(rt.contexts_mutex);
   if (!slot.owned) {
-    slot.owned = create_context(device, rt.allocator);
+    const DeviceGuard guard(device);
+    slot.owned = std::make_unique<DeviceContext>(device, rt.allocator);
     slot.ready.store(slot.owned.get(), std::memory_order_release);
   }
   return *slot.owned;
@@ -135,11 +144,15 @@ void check_not_capturing(int device, const char* what) {
              "replay(inputs)");
 }
 
+void drain_launches(int device) noexcept {
+  if (DeviceContext* ctx = existing_context(device)) (void)ctx->stream_noexcept();
+}
+
 void synchronize_device(int device) {
   check_not_capturing(device, "waiting for the device (synchronize)");
   if (DeviceContext* ctx = existing_context(device)) {
     const DeviceGuard guard(device);
-    EMBER_CUDA_CHECK(cudaStreamSynchronize(ctx->stream.get()));
+    EMBER_CUDA_CHECK(cudaStreamSynchronize(ctx->stream()));
   }
   count_host_sync();
 }
