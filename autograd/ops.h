@@ -3,6 +3,7 @@
 #pragma once
 
 #include "ember/core/tensor.h"
+#include "ember/kernels/op_list.h"
 
 namespace ember {
 
@@ -30,15 +31,18 @@ Tensor operator*(double s, const Tensor& a);
 Tensor operator/(double s, const Tensor& a);
 Tensor operator-(const Tensor& a);
 
-// Element-wise functions.
-Tensor neg(const Tensor& x);
-Tensor exp(const Tensor& x);
-Tensor log(const Tensor& x);
-Tensor sqrt(const Tensor& x);
-Tensor abs(const Tensor& x);
-Tensor relu(const Tensor& x);
-Tensor tanh(const Tensor& x);
-Tensor sigmoid(const Tensor& x);
+// Comparisons, element-wise with broadcasting: 1 where true, 0 where false, in the operands' dtype.
+// Not differentiable.
+Tensor eq(const Tensor& a, const Tensor& b);
+Tensor gt(const Tensor& a, const Tensor& b);
+
+// Element-wise functions, one per entry of EMBER_UNARY_OPS (kernels/op_list.h): neg, exp, log,
+// sqrt, abs, sign, square, reciprocal, relu, tanh, sigmoid, gelu (exact: x * Phi(x)), gelu_tanh
+// (GELU's tanh approximation, torch's approximate="tanh") and silu. Each is differentiable, with
+// the derivative written beside its value in kernels/elementwise_math.h.
+#define EMBER_DECLARE_UNARY(Name, function) Tensor function(const Tensor& x);
+EMBER_UNARY_OPS(EMBER_DECLARE_UNARY)
+#undef EMBER_DECLARE_UNARY
 
 // Reductions. Over all elements (a 0-d result) or over one dim.
 Tensor sum(const Tensor& x);

@@ -3,6 +3,7 @@
 #include "ember/autograd/ops.h"
 #include "ember/autograd/record.h"
 #include "ember/core/ops.h"
+#include "ember/kernels/elementwise_math.h"
 
 namespace ember {
 
@@ -168,71 +169,31 @@ Tensor operator*(double s, const Tensor& a) { return scalar_op(BinaryOp::Mul, a,
 Tensor operator/(double s, const Tensor& a) { return scalar_op(BinaryOp::Div, a, s, true, "div"); }
 Tensor operator-(const Tensor& a) { return neg(a); }
 
-// --- Unary functions --------------------------------------------------------------------------
-Tensor neg(const Tensor& x) {
-  Tensor out = ops::unary(UnaryOp::Neg, x);
-  if (autograd::any_requires_grad({&x})) {
-    record("NegBackward", out, {&x}, [](const Tensor& g, Grads& grads) { grads[0] = ops::unary(UnaryOp::Neg, g); });
-  }
-  return out;
-}
-
-Tensor exp(const Tensor& x) {
-  Tensor out = ops::unary(UnaryOp::Exp, x);
-  if (autograd::any_requires_grad({&x})) {
-    record("ExpBackward", out, {&x}, [so = SavedTensor(out.detach())](const Tensor& g, Grads& grads) {
-      grads[0] = g * so.get("exp");
-    });
-  }
-  return out;
-}
-
-Tensor log(const Tensor& x) {
-  Tensor out = ops::unary(UnaryOp::Log, x);
-  if (autograd::any_requires_grad({&x})) {
-    record("LogBackward", out, {&x}, [sx = SavedTensor(x)](const Tensor& g, Grads& grads) {
-      grads[0] = g / sx.get("log");
-    });
-  }
-  return out;
-}
-
-Tensor sqrt(const Tensor& x) {
-  Tensor out = ops::unary(UnaryOp::Sqrt, x);
-  if (autograd::any_requires_grad({&x})) {
-    record("SqrtBackward", out, {&x}, [so = SavedTensor(out.detach())](const Tensor& g, Grads& grads) {
-      grads[0] = g / (so.get("sqrt") * 2.0);
-    });
-  }
-  return out;
-}
-
-Tensor abs(const Tensor& x) {
-  Tensor out = ops::unary(UnaryOp::Abs, x);
-  if (autograd::any_requires_grad({&x})) {
-    record("AbsBackward", out, {&x}, [sx = SavedTensor(x)](const Tensor& g, Grads& grads) {
-      grads[0] = g * ops::unary(UnaryOp::Sign, sx.get("abs"));
-    });
-  }
-  return out;
-}
-
+// --- Unary functions: one definition for every op of EMBER_UNARY_OPS ---------------------------
+// The forward is the op's kernel; the backward is the op's own derivative (its functor's backward in
+// kernels/elementwise_math.h), fed with the input or the output, whichever the functor reads.
 namespace {
-// Activations whose gradient is a function of their output: one fused backward kernel each.
-Tensor activation(UnaryOp op, BinaryOp backward_op, const char* node_name, const Tensor& x) {
+Tensor unary_op(UnaryOp op, const Tensor& x) {
   Tensor out = ops::unary(op, x);
   if (autograd::any_requires_grad({&x})) {
-    record(node_name, out, {&x}, [so = SavedTensor(out.detach()), backward_op](const Tensor& g, Grads& grads) {
-      grads[0] = ops::binary(backward_op, g, so.get("activation"), "activation backward");
+    const kernels::math::Saves saves = kernels::math::saves(op);
+    SavedTensor saved(saves == kernels::math::Saves::Input    ? x
+                      : saves == kernels::math::Saves::Output ? out.detach()
+                                                              : Tensor());
+    record(kernels::backward_name(op), out, {&x}, [saved, op](const Tensor& g, Grads& grads) {
+      grads[0] = ops::unary_backward(op, g, saved.get(kernels::op_name(op)));
     });
   }
   return out;
 }
 }  // namespace
 
-// relu's output is positive exactly where its input is, so ReluBackward can read the output.
-Tensor relu(const Tensor& x) { return activation(UnaryOp::Relu, BinaryOp::ReluBackward, "ReluBackward", x); }
-Tensor tanh(const Tensor& x) { return activation(UnaryOp::Tanh, BinaryOp::TanhBackward, "TanhBackward", x); }
-Tensor sigmoid(const Tensor& x) { return activation(UnaryOp::Sigmoid, BinaryOp::SigmoidBackward, "SigmoidBackward", x); }
+#define EMBER_DEFINE_UNARY(Name, function) \
+  Tensor function(const Tensor& x) { return unary_op(UnaryOp::Name, x); }
+EMBER_UNARY_OPS(EMBER_DEFINE_UNARY)
+#undef EMBER_DEFINE_UNARY
+
+Tensor eq(const Tensor& a, const Tensor& b) { return ops::binary(BinaryOp::Eq, a, b, "eq"); }
+Tensor gt(const Tensor& a, const Tensor& b) { return ops::binary(BinaryOp::Gt, a, b, "gt"); }
 
 }  // namespace ember

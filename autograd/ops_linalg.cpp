@@ -70,7 +70,7 @@ Tensor linear_op(const Tensor& x, const Tensor& weight, const Tensor& bias, bool
   if (relu) {
     // The output is positive exactly where the product is, so relu's backward reads the output.
     record("LinearReluBackward", out, {&product}, [so = SavedTensor(out.detach())](const Tensor& g, Grads& grads) {
-      grads[0] = ops::binary(kernels::BinaryOp::ReluBackward, g, so.get("linear_relu"), "linear_relu");
+      grads[0] = ops::unary_backward(kernels::UnaryOp::Relu, g, so.get("linear_relu"));
     });
   }
   return out;

@@ -32,16 +32,15 @@ Tensor Tensor::mean(std::int64_t d, bool keepdim) const { return ember::mean(*th
 Tensor Tensor::max() const { return ember::max(*this); }
 Tensor Tensor::max(std::int64_t d, bool keepdim) const { return ember::max(*this, d, keepdim); }
 
-Tensor Tensor::neg() const { return ember::neg(*this); }
-Tensor Tensor::exp() const { return ember::exp(*this); }
-Tensor Tensor::log() const { return ember::log(*this); }
-Tensor Tensor::sqrt() const { return ember::sqrt(*this); }
-Tensor Tensor::relu() const { return ember::relu(*this); }
-Tensor Tensor::tanh() const { return ember::tanh(*this); }
-Tensor Tensor::sigmoid() const { return ember::sigmoid(*this); }
-Tensor Tensor::abs() const { return ember::abs(*this); }
+#define EMBER_DEFINE_UNARY_METHOD(Name, function) \
+  Tensor Tensor::function() const { return ember::function(*this); }
+EMBER_UNARY_OPS(EMBER_DEFINE_UNARY_METHOD)
+#undef EMBER_DEFINE_UNARY_METHOD
+#define EMBER_DEFINE_BINARY_METHOD(Name, function) \
+  Tensor Tensor::function(const Tensor& other) const { return ember::function(*this, other); }
+EMBER_BINARY_OPS(EMBER_DEFINE_BINARY_METHOD)
+#undef EMBER_DEFINE_BINARY_METHOD
 Tensor Tensor::pow(double e) const { return ember::pow(*this, e); }
-Tensor Tensor::pow(const Tensor& e) const { return ember::pow(*this, e); }
 Tensor Tensor::matmul(const Tensor& o) const { return ember::matmul(*this, o); }
 
 }  // namespace ember

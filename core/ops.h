@@ -22,9 +22,13 @@ kernels::TensorRef ref(const Tensor& t);
 void check_same_dtype_device(const char* op, const Tensor& a, const Tensor& b);
 
 Tensor unary(UnaryOp op, const Tensor& x);
+// The input gradient of unary op `op` for output gradient g: op's backward formula applied to g and
+// `saved`, the op's input or output (kernels::math::saves(op); undefined when it reads neither).
+Tensor unary_backward(UnaryOp op, const Tensor& g, const Tensor& saved);
 // Element-wise with NumPy broadcasting; `name` is used in error messages.
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name);
-// a op scalar (or scalar op a when scalar_first).
+// a op scalar (or scalar op a when scalar_first). pow(a, s) for s in {2, 3, 0.5, -1} computes
+// x * x, x * x * x, sqrt(x) and 1 / x, as PyTorch does: exact where pow may be an ulp off.
 Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_first, const char* name);
 
 // Reduces over the dims whose bit is set in `dim_mask` (all dims when it covers every dim).

@@ -39,6 +39,16 @@ Tensor unary(UnaryOp op, const Tensor& x) {
   return out;
 }
 
+Tensor unary_backward(UnaryOp op, const Tensor& g, const Tensor& saved) {
+  const Tensor& s = saved.defined() ? saved : g;
+  check_same_dtype_device(kernels::backward_name(op), g, s);
+  EMBER_CHECK(g.shape() == s.shape(), kernels::backward_name(op), ": gradient of shape ", g.shape(),
+              " for an output of shape ", s.shape());
+  Tensor out = empty(g.shape(), g.options());
+  if (out.numel() > 0) kernels::backend(g.device()).unary_backward(g.device().index(), op, ref(out), ref(g), ref(s));
+  return out;
+}
+
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
   check_same_dtype_device(name, a, b);
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
@@ -51,6 +61,14 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
 }
 
 Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_first, const char*) {
+  if (op == BinaryOp::Pow && !scalar_first) {
+    // The exponent rounded to the tensor's dtype, as the kernel would see it.
+    const double s = a.dtype() == kFloat32 ? static_cast<double>(static_cast<float>(scalar)) : scalar;
+    if (s == 2.0) return unary(UnaryOp::Square, a);
+    if (s == 3.0) return binary(BinaryOp::Mul, unary(UnaryOp::Square, a), a, "pow");  // (x * x) * x
+    if (s == 0.5) return unary(UnaryOp::Sqrt, a);
+    if (s == -1.0) return unary(UnaryOp::Reciprocal, a);
+  }
   Tensor out = empty(a.shape(), a.options());
   if (out.numel() > 0) {
     kernels::backend(a.device())

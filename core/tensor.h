@@ -17,6 +17,7 @@
 #include "ember/core/error.h"
 #include "ember/core/shape.h"
 #include "ember/core/storage.h"
+#include "ember/kernels/op_list.h"
 
 namespace ember {
 
@@ -140,16 +141,14 @@ class Tensor {
   Tensor max() const;
   Tensor max(std::int64_t dim, bool keepdim = false) const;
 
-  Tensor neg() const;
-  Tensor exp() const;
-  Tensor log() const;
-  Tensor sqrt() const;
-  Tensor relu() const;
-  Tensor tanh() const;
-  Tensor sigmoid() const;
-  Tensor abs() const;
+  // One method per element-wise op of kernels/op_list.h: x.exp(), x.gelu(), x.add(y), x.eq(y), ...
+#define EMBER_DECLARE_UNARY_METHOD(Name, function) Tensor function() const;
+  EMBER_UNARY_OPS(EMBER_DECLARE_UNARY_METHOD)
+#undef EMBER_DECLARE_UNARY_METHOD
+#define EMBER_DECLARE_BINARY_METHOD(Name, function) Tensor function(const Tensor& other) const;
+  EMBER_BINARY_OPS(EMBER_DECLARE_BINARY_METHOD)
+#undef EMBER_DECLARE_BINARY_METHOD
   Tensor pow(double exponent) const;
-  Tensor pow(const Tensor& exponent) const;
   Tensor matmul(const Tensor& other) const;
 
   TensorImpl& impl() const {

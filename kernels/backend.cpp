@@ -22,8 +22,6 @@ const Backend* table_for(DeviceType type) {
 }
 }  // namespace
 
-bool has_backend(DeviceType type) { return table_for(type) != nullptr; }
-
 const Backend& backend(Device device) {
   if (device.is_cpu()) [[likely]] {
     static const Backend& cpu = cpu_backend();

@@ -15,18 +15,10 @@
 #include <span>
 
 #include "ember/core/device.h"
+#include "ember/kernels/op_list.h"
 #include "ember/kernels/tensor_ref.h"
 
 namespace ember::kernels {
-
-enum class UnaryOp : std::uint8_t { Neg, Exp, Log, Sqrt, Relu, Tanh, Sigmoid, Abs, Sign };
-
-// Binary ops; the *Backward ops take (grad, saved) and give the input gradient of an activation:
-// ReluBackward: g * (x > 0); TanhBackward: g * (1 - y^2); SigmoidBackward: g * y * (1 - y).
-enum class BinaryOp : std::uint8_t {
-  Add, Sub, Mul, Div, Pow, Maximum, Minimum, Eq, Gt,
-  ReluBackward, TanhBackward, SigmoidBackward,
-};
 
 enum class ReduceOp : std::uint8_t { Sum, Max };
 
@@ -120,7 +112,12 @@ struct Backend {
   void (*random)(int device, const TensorRef& out, RandomKind kind, std::uint64_t seed,
                  std::uint64_t offset, double a, double b);
 
+  // The element-wise ops of kernels/op_list.h, computed by the functors of elementwise_math.h.
   void (*unary)(int device, UnaryOp op, const TensorRef& out, const TensorRef& in);
+  // A unary op's input gradient: grad_in = op.backward(grad_out, saved), where saved is the op's
+  // input or output (math::saves(op)), or grad_out itself when the backward reads neither.
+  void (*unary_backward)(int device, UnaryOp op, const TensorRef& grad_in, const TensorRef& grad_out,
+                         const TensorRef& saved);
   void (*binary)(int device, BinaryOp op, const TensorRef& out, const TensorRef& a,
                  const TensorRef& b);
   // out = a op scalar, or scalar op a when scalar_first.
@@ -139,7 +136,5 @@ struct Backend {
 // The table for a device type. Throws ember::Error when that backend is not in this build or has
 // no device on this machine.
 const Backend& backend(Device device);
-// True when a table for `type` was compiled in.
-bool has_backend(DeviceType type);
 
 }  // namespace ember::kernels

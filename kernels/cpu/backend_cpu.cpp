@@ -19,6 +19,7 @@ const Backend& cpu_backend() {
       .fill = cpu::fill,
       .random = cpu::random,
       .unary = cpu::unary,
+      .unary_backward = cpu::unary_backward,
       .binary = cpu::binary,
       .binary_scalar = cpu::binary_scalar,
       .reduce = cpu::reduce,

@@ -20,6 +20,8 @@ void synchronize(int device);
 void copy(int device, const TensorRef& dst, const TensorRef& src);
 void fill(int device, const TensorRef& out, double value);
 void unary(int device, UnaryOp op, const TensorRef& out, const TensorRef& in);
+void unary_backward(int device, UnaryOp op, const TensorRef& grad_in, const TensorRef& grad_out,
+                    const TensorRef& saved);
 void binary(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, const TensorRef& b);
 void binary_scalar(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, double scalar,
                    bool scalar_first);

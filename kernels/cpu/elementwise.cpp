@@ -1,29 +1,24 @@
-// Element-wise CPU kernels: unary and binary ops, tensor-scalar ops, strided copy with dtype
-// conversion, fill, and the fused MSE backward.
+// Element-wise CPU kernels: unary ops and their backward, binary ops, tensor-scalar ops, strided
+// copy with dtype conversion, and fill. The math is the functors of kernels/elementwise_math.h,
+// shared with the CUDA kernels.
 //
-// Every kernel has the same shape: a per-run function (contiguous run through Eigen or a plain
-// loop, broadcast scalar hoisted, otherwise a strided loop), reached either directly when all
-// operands are contiguous or a broadcast scalar (no plan built: small tensors pay only a few
-// checks), or through the shared N-d plan in strided_loop.h.
+// Every kernel has the same shape: a per-run function (a plain loop over a contiguous run, which
+// the compiler vectorises, a broadcast scalar hoisted, otherwise a strided loop), reached either
+// directly when all operands are contiguous or a broadcast scalar (no plan built: small tensors
+// pay only a few checks), or through the shared N-d plan in strided_loop.h.
 #include <algorithm>
 #include <cstring>
 #include <type_traits>
 
-#include <Eigen/Core>
-
 #include "ember/core/dtype.h"
 #include "ember/core/error.h"
 #include "ember/kernels/cpu/cpu_kernels.h"
-#include "ember/kernels/cpu/elementwise_ops.h"
 #include "ember/kernels/cpu/strided_loop.h"
+#include "ember/kernels/elementwise_math.h"
 
 namespace ember::kernels::cpu {
 
 namespace {
-
-template <typename T> using Vec = Eigen::Array<T, Eigen::Dynamic, 1>;
-template <typename T> using VecMap = Eigen::Map<Vec<T>>;
-template <typename T> using ConstVecMap = Eigen::Map<const Vec<T>>;
 
 // An input operand: its first element and its layout, or no layout for a host scalar that every
 // element reads (binary_scalar's scalar).
@@ -39,20 +34,17 @@ template <typename T> struct Operand {
 
 template <typename Op, typename T>
 void unary_run(T* o, std::int64_t so, const T* a, std::int64_t sa, std::int64_t n) {
+  constexpr Op op{};
   if (so == 1 && sa == 1) {
-    if constexpr (Op::kArray) {
-      VecMap<T>(o, n) = Op::arr(ConstVecMap<T>(a, n));
-    } else {
-      for (std::int64_t i = 0; i < n; ++i) o[i] = Op::f(a[i]);
-    }
+    for (std::int64_t i = 0; i < n; ++i) o[i] = op(a[i]);
     return;
   }
   if (sa == 0) {  // broadcast input: one evaluation for the whole run
-    const T v = Op::f(*a);
+    const T v = op(*a);
     for (std::int64_t i = 0; i < n; ++i) o[i * so] = v;
     return;
   }
-  for (std::int64_t i = 0; i < n; ++i) o[i * so] = Op::f(a[i * sa]);
+  for (std::int64_t i = 0; i < n; ++i) o[i * so] = op(a[i * sa]);
 }
 
 template <typename Op, typename T>
@@ -74,37 +66,26 @@ void unary_loop(const TensorRef& out, const TensorRef& in) {
 template <typename Op, typename T>
 void binary_run(T* o, std::int64_t so, const T* a, std::int64_t sa, const T* b, std::int64_t sb,
                 std::int64_t n) {
+  constexpr Op op{};
   if (so == 1) {
     if (sa == 1 && sb == 1) {
-      if constexpr (Op::kArray) {
-        VecMap<T>(o, n) = Op::arr(ConstVecMap<T>(a, n), ConstVecMap<T>(b, n));
-      } else {
-        for (std::int64_t i = 0; i < n; ++i) o[i] = Op::f(a[i], b[i]);
-      }
+      for (std::int64_t i = 0; i < n; ++i) o[i] = op(a[i], b[i]);
       return;
     }
     // One side broadcast along the run: read it once (it cannot alias out, which never has a
     // stride-0 dim), so the loop is as tight as the contiguous one.
     if (sa == 1 && sb == 0) {
       const T bv = *b;
-      if constexpr (Op::kArray) {
-        VecMap<T>(o, n) = Op::arr(ConstVecMap<T>(a, n), Vec<T>::Constant(n, bv));
-      } else {
-        for (std::int64_t i = 0; i < n; ++i) o[i] = Op::f(a[i], bv);
-      }
+      for (std::int64_t i = 0; i < n; ++i) o[i] = op(a[i], bv);
       return;
     }
     if (sa == 0 && sb == 1) {
       const T av = *a;
-      if constexpr (Op::kArray) {
-        VecMap<T>(o, n) = Op::arr(Vec<T>::Constant(n, av), ConstVecMap<T>(b, n));
-      } else {
-        for (std::int64_t i = 0; i < n; ++i) o[i] = Op::f(av, b[i]);
-      }
+      for (std::int64_t i = 0; i < n; ++i) o[i] = op(av, b[i]);
       return;
     }
   }
-  for (std::int64_t i = 0; i < n; ++i) o[i * so] = Op::f(a[i * sa], b[i * sb]);
+  for (std::int64_t i = 0; i < n; ++i) o[i * so] = op(a[i * sa], b[i * sb]);
 }
 
 template <typename Op, typename T>
@@ -124,21 +105,7 @@ void binary_loop(const TensorRef& out, Operand<T> a, Operand<T> b) {
 
 template <typename T>
 void binary_dispatch(BinaryOp op, const TensorRef& out, Operand<T> a, Operand<T> b) {
-  switch (op) {
-    case BinaryOp::Add: return binary_loop<ops::Add>(out, a, b);
-    case BinaryOp::Sub: return binary_loop<ops::Sub>(out, a, b);
-    case BinaryOp::Mul: return binary_loop<ops::Mul>(out, a, b);
-    case BinaryOp::Div: return binary_loop<ops::Div>(out, a, b);
-    case BinaryOp::Pow: return binary_loop<ops::Pow>(out, a, b);
-    case BinaryOp::Maximum: return binary_loop<ops::Maximum>(out, a, b);
-    case BinaryOp::Minimum: return binary_loop<ops::Minimum>(out, a, b);
-    case BinaryOp::Eq: return binary_loop<ops::Eq>(out, a, b);
-    case BinaryOp::Gt: return binary_loop<ops::Gt>(out, a, b);
-    case BinaryOp::ReluBackward: return binary_loop<ops::ReluBackward>(out, a, b);
-    case BinaryOp::TanhBackward: return binary_loop<ops::TanhBackward>(out, a, b);
-    case BinaryOp::SigmoidBackward: return binary_loop<ops::SigmoidBackward>(out, a, b);
-  }
-  EMBER_FAIL("ember: cpu binary: unknown op ", static_cast<int>(op));
+  math::visit(op, [&](auto f) { binary_loop<decltype(f)>(out, a, b); });
 }
 
 // ---- Copy and fill --------------------------------------------------------------------------
@@ -196,18 +163,18 @@ void fill_loop(const TensorRef& out, T value) {
 void unary(int /*device*/, UnaryOp op, const TensorRef& out, const TensorRef& in) {
   dispatch_dtype(out.dtype, [&](auto tag) {
     using T = decltype(tag);
-    switch (op) {
-      case UnaryOp::Neg: return unary_loop<ops::Neg, T>(out, in);
-      case UnaryOp::Exp: return unary_loop<ops::Exp, T>(out, in);
-      case UnaryOp::Log: return unary_loop<ops::Log, T>(out, in);
-      case UnaryOp::Sqrt: return unary_loop<ops::Sqrt, T>(out, in);
-      case UnaryOp::Relu: return unary_loop<ops::Relu, T>(out, in);
-      case UnaryOp::Tanh: return unary_loop<ops::Tanh, T>(out, in);
-      case UnaryOp::Sigmoid: return unary_loop<ops::Sigmoid, T>(out, in);
-      case UnaryOp::Abs: return unary_loop<ops::Abs, T>(out, in);
-      case UnaryOp::Sign: return unary_loop<ops::Sign, T>(out, in);
-    }
-    EMBER_FAIL("ember: cpu unary: unknown op ", static_cast<int>(op));
+    math::visit(op, [&](auto f) { unary_loop<decltype(f), T>(out, in); });
+  });
+}
+
+void unary_backward(int /*device*/, UnaryOp op, const TensorRef& grad_in, const TensorRef& grad_out,
+                    const TensorRef& saved) {
+  dispatch_dtype(grad_in.dtype, [&](auto tag) {
+    using T = decltype(tag);
+    math::visit(op, [&](auto f) {
+      binary_loop<math::BackwardOf<decltype(f)>>(grad_in, Operand<T>{grad_out.ptr<T>(), &grad_out},
+                                                 Operand<T>{saved.ptr<T>(), &saved});
+    });
   });
 }
 
@@ -226,13 +193,6 @@ void binary_scalar(int /*device*/, BinaryOp op, const TensorRef& out, const Tens
     // The scalar is rounded to the tensor's dtype first, as PyTorch does for a Python number
     // combined with a float tensor.
     const T s = static_cast<T>(scalar);
-    if (op == BinaryOp::Pow && !scalar_first) {
-      // PyTorch's pow(tensor, scalar) special cases, which are exact where pow is not.
-      if (s == T(2)) return unary_loop<ops::Square, T>(out, a);
-      if (s == T(3)) return unary_loop<ops::Cube, T>(out, a);
-      if (s == T(0.5)) return unary_loop<ops::Sqrt, T>(out, a);
-      if (s == T(-1)) return unary_loop<ops::Reciprocal, T>(out, a);
-    }
     const Operand<T> tensor{a.ptr<T>(), &a}, value{&s, nullptr};
     if (scalar_first) return binary_dispatch<T>(op, out, value, tensor);
     return binary_dispatch<T>(op, out, tensor, value);

@@ -56,6 +56,7 @@ const Backend& cuda_backend() {
       .fill = &cuda_impl::fill,
       .random = &cuda_impl::random,
       .unary = &cuda_impl::unary,
+      .unary_backward = &cuda_impl::unary_backward,
       .binary = &cuda_impl::binary,
       .binary_scalar = &cuda_impl::binary_scalar,
       .reduce = &cuda_impl::reduce,

@@ -1,5 +1,7 @@
-// Element-wise ops: out[i] = f(in_0[i], ..., in_{N-1}[i]) for unary, binary, binary-with-scalar,
-// copy (with float <-> double conversion), fill and the MSE backward.
+// Element-wise ops: out[i] = f(in_0[i], ..., in_{N-1}[i]) for unary ops and their backward, binary,
+// binary-with-scalar, copy (with float <-> double conversion) and fill. The math is the functors of
+// kernels/elementwise_math.h, shared with the CPU loops; this file is compiled with --fmad=false so
+// that they round as the CPU rounds them (see CMakeLists.txt).
 //
 // One launcher serves them all, with three kernels:
 //  - flat_vec_kernel: every operand contiguous and 16-byte aligned: 16-byte loads and stores
@@ -22,8 +24,7 @@
 #include "ember/kernels/cuda/launchers.h"
 #include "ember/kernels/cuda/overlapped_launch.cuh"
 #include "ember/kernels/cuda/runtime.h"
-
-#include "ember/kernels/cuda/elementwise_ops.cuh"
+#include "ember/kernels/elementwise_math.h"
 
 namespace ember::kernels::cuda_impl {
 
@@ -182,7 +183,20 @@ void unary(int device, UnaryOp op, const TensorRef& out, const TensorRef& in) {
   const DeviceGuard guard(device);
   dispatch_dtype(out.dtype, [&](auto zero) {
     using T = decltype(zero);
-    ops::dispatch(op, [&](auto f) { launch_elementwise<T, T, 1>(out, {&in}, f, device); });
+    math::visit(op, [&](auto f) { launch_elementwise<T, T, 1>(out, {&in}, f, device); });
+  });
+}
+
+void unary_backward(int device, UnaryOp op, const TensorRef& grad_in, const TensorRef& grad_out,
+                    const TensorRef& saved) {
+  check_operand("unary_backward", grad_in, grad_out);
+  check_operand("unary_backward", grad_in, saved);
+  const DeviceGuard guard(device);
+  dispatch_dtype(grad_in.dtype, [&](auto zero) {
+    using T = decltype(zero);
+    math::visit(op, [&](auto f) {
+      launch_elementwise<T, T, 2>(grad_in, {&grad_out, &saved}, math::BackwardOf<decltype(f)>{}, device);
+    });
   });
 }
 
@@ -192,7 +206,7 @@ void binary(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, c
   const DeviceGuard guard(device);
   dispatch_dtype(out.dtype, [&](auto zero) {
     using T = decltype(zero);
-    ops::dispatch(op, [&](auto f) { launch_elementwise<T, T, 2>(out, {&a, &b}, f, device); });
+    math::visit(op, [&](auto f) { launch_elementwise<T, T, 2>(out, {&a, &b}, f, device); });
   });
 }
 
@@ -203,7 +217,7 @@ void binary_scalar(int device, BinaryOp op, const TensorRef& out, const TensorRe
   dispatch_dtype(out.dtype, [&](auto zero) {
     using T = decltype(zero);
     const T s = static_cast<T>(scalar);  // the scalar takes the tensor's dtype, as in PyTorch
-    ops::dispatch(op, [&](auto f) {
+    math::visit(op, [&](auto f) {
       using Op = decltype(f);
       if (scalar_first) launch_elementwise<T, T, 1>(out, {&a}, ScalarLeft<Op, T>{f, s}, device);
       else launch_elementwise<T, T, 1>(out, {&a}, ScalarRight<Op, T>{f, s}, device);

@@ -14,6 +14,8 @@ namespace ember::kernels::cuda_impl {
 void copy(int device, const TensorRef& dst, const TensorRef& src);
 void fill(int device, const TensorRef& out, double value);
 void unary(int device, UnaryOp op, const TensorRef& out, const TensorRef& in);
+void unary_backward(int device, UnaryOp op, const TensorRef& grad_in, const TensorRef& grad_out,
+                    const TensorRef& saved);
 void binary(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, const TensorRef& b);
 void binary_scalar(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, double scalar,
                    bool scalar_first);

@@ -18,7 +18,7 @@
 #include "ember/kernels/cuda/block_reduce.cuh"
 #include "ember/kernels/cuda/check.h"
 #include "ember/kernels/cuda/device.h"
-#include "ember/kernels/cuda/elementwise_ops.cuh"
+#include "ember/kernels/elementwise_math.h"
 #include "ember/kernels/cuda/launch.cuh"
 #include "ember/kernels/cuda/launchers.h"
 #include "ember/kernels/cuda/overlapped_launch.cuh"
@@ -82,7 +82,7 @@ template <typename T> __global__ void __launch_bounds__(kBlockSize) small_gemm_k
   T value = p.alpha * acc;
   if (p.beta != T(0)) value += p.beta * *out;  // C is not read when beta is 0: it may hold NaN
   if (p.bias != nullptr) value += p.bias[j];
-  if (p.relu) value = ops::Relu{}(value);  // the Relu kernel's own function: NaN stays
+  if (p.relu) value = math::Relu{}(value);  // the Relu op's own function: NaN stays
   *out = value;
 }
 
