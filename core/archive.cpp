@@ -126,7 +126,7 @@ void save_tensors(const NamedTensors& tensors, const std::string& path) {
     EMBER_CHECK(t.defined(), "save: tensor '", name, "' is undefined");
     put<std::uint32_t>(out, static_cast<std::uint32_t>(name.size()));
     out += name;
-    put<std::uint8_t>(out, t.dtype() == kFloat64 ? 1 : 0);
+    put<std::uint8_t>(out, static_cast<std::uint8_t>(t.dtype()));  // the position in EMBER_DTYPES
     put<std::uint8_t>(out, static_cast<std::uint8_t>(t.dim()));
     for (std::int64_t d : t.shape()) put<std::int64_t>(out, d);
     const Tensor host = ops::contiguous(ops::to_device(t, Device::cpu()));
@@ -173,7 +173,7 @@ NamedTensors parse_tensors(std::string_view data, const std::string& path) {
     std::string name(r.take(name_length), name_length);
     const auto dtype_code = r.get<std::uint8_t>();
     const auto ndim = r.get<std::uint8_t>();
-    EMBER_CHECK(dtype_code <= 1 && ndim <= kMaxDims, "load: '", path, "': tensor '", name,
+    EMBER_CHECK(dtype_code < kDTypeCount && ndim <= kMaxDims, "load: '", path, "': tensor '", name,
                 "' has an invalid dtype code or rank");
     Shape shape;
     for (int d = 0; d < ndim; ++d) {
@@ -181,7 +181,7 @@ NamedTensors parse_tensors(std::string_view data, const std::string& path) {
       EMBER_CHECK(size >= 0, "load: '", path, "': tensor '", name, "' has a negative size");
       shape.push_back(size);
     }
-    const DType dtype = dtype_code ? kFloat64 : kFloat32;
+    const auto dtype = static_cast<DType>(dtype_code);
     const auto nbytes = r.get<std::uint64_t>();
     const auto numel = static_cast<std::uint64_t>(shape.numel());
     // Compared by division: numel * element size could overflow for a crafted shape.

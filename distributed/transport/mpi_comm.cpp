@@ -24,7 +24,13 @@ void check_mpi(int code, const char* call) {
   EMBER_FAIL("distributed: ", call, " failed: ", std::string(text, static_cast<std::size_t>(length)));
 }
 
-MPI_Datatype mpi_type(DType dtype) { return dtype == DType::Float64 ? MPI_DOUBLE : MPI_FLOAT; }
+MPI_Datatype mpi_type(DType dtype) {
+  switch (dtype) {
+    case DType::Float32: return MPI_FLOAT;
+    case DType::Float64: return MPI_DOUBLE;
+  }
+  EMBER_FAIL("distributed: MPI collectives do not support dtype ", dtype_name(dtype));
+}
 
 int mpi_count(const Tensor& t, const char* op) {
   EMBER_CHECK(t.numel() <= INT_MAX, "ProcessGroup::", op, ": MPI takes at most ", INT_MAX,

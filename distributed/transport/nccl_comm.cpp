@@ -27,7 +27,13 @@ void check_nccl(ncclResult_t result, const char* call, ncclComm_t comm = nullptr
   EMBER_FAIL("distributed: ", call, " failed: ", detail, " (run with NCCL_DEBUG=WARN for NCCL's own report)");
 }
 
-ncclDataType_t nccl_type(DType dtype) { return dtype == DType::Float64 ? ncclFloat64 : ncclFloat32; }
+ncclDataType_t nccl_type(DType dtype) {
+  switch (dtype) {
+    case DType::Float32: return ncclFloat32;
+    case DType::Float64: return ncclFloat64;
+  }
+  EMBER_FAIL("distributed: NCCL collectives do not support dtype ", dtype_name(dtype));
+}
 
 ncclRedOp_t nccl_op(ReduceOp op) {
   switch (op) {

@@ -63,7 +63,13 @@ template <typename T> void set_desc(cublasLtMatmulDesc_t desc, cublasLtMatmulDes
 
 }  // namespace
 
-cudaDataType_t blas_data_type(DType dtype) { return dtype == DType::Float64 ? CUDA_R_64F : CUDA_R_32F; }
+cudaDataType_t blas_data_type(DType dtype) {
+  switch (dtype) {
+    case DType::Float32: return CUDA_R_32F;
+    case DType::Float64: return CUDA_R_64F;
+  }
+  EMBER_FAIL("ember (CUDA backend) gemm: no cuBLAS type for dtype ", dtype_name(dtype));
+}
 
 cublasComputeType_t blas_compute_type(DType dtype, bool allow_tf32) {
   if (dtype == DType::Float64) return CUBLAS_COMPUTE_64F;
