@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "ember/autograd/anomaly.h"
-#include "ember/autograd/grad_mode.h"
+#include "ember/core/grad_mode.h"
 #include "ember/autograd/hooks.h"
 #include "ember/autograd/node.h"
 #include "ember/core/cuda.h"

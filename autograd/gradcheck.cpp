@@ -3,8 +3,8 @@
 #include <cmath>
 #include <sstream>
 
-#include "ember/autograd/grad_mode.h"
-#include "ember/autograd/ops.h"
+#include "ember/core/grad_mode.h"
+#include "ember/autograd/public_ops.h"
 #include "ember/core/factories.h"
 #include "ember/kernels/philox.h"
 

@@ -1,6 +1,6 @@
 // Element-wise ops, each with its backward beside it. Broadcasting in the forward becomes
 // sum_to in the backward: the gradient of a broadcast input is summed over the broadcast dims.
-#include "ember/autograd/ops.h"
+#include "ember/autograd/public_ops.h"
 #include "ember/autograd/record.h"
 #include "ember/core/ops.h"
 #include "ember/kernels/elementwise_math.h"

@@ -1,7 +1,7 @@
 // matmul, linear and mse_loss with their backward.
 #include <tuple>
 
-#include "ember/autograd/ops.h"
+#include "ember/autograd/public_ops.h"
 #include "ember/autograd/record.h"
 #include "ember/core/ops.h"
 
@@ -28,14 +28,14 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     if (a.dim() == 1) out = squeeze(out, out.dim() == 1 ? 0 : -2);
     return out;
   }
-  Tensor out = ops::matmul(a, b);
+  Tensor out = ops::matmul_matrices(a, b);
   if (autograd::any_requires_grad({&a, &b})) {
     record("MatmulBackward", out, {&a, &b},
            [sa = SavedTensor(b.requires_grad() ? a : Tensor()), sb = SavedTensor(a.requires_grad() ? b : Tensor()),
             shape_a = a.shape(), shape_b = b.shape()](const Tensor& g, Grads& grads) {
              // dA = g @ B^T, dB = A^T @ g, summed over broadcast batch dims.
-             if (grads.needs(0)) grads[0] = ops::sum_to(ops::matmul(g, ops::transpose(sb.get("matmul"), -1, -2)), shape_a);
-             if (grads.needs(1)) grads[1] = ops::sum_to(ops::matmul(ops::transpose(sa.get("matmul"), -1, -2), g), shape_b);
+             if (grads.needs(0)) grads[0] = ops::sum_to(ops::matmul_matrices(g, ops::transpose(sb.get("matmul"), -1, -2)), shape_a);
+             if (grads.needs(1)) grads[1] = ops::sum_to(ops::matmul_matrices(ops::transpose(sa.get("matmul"), -1, -2), g), shape_b);
            });
   }
   return out;
@@ -48,12 +48,12 @@ namespace {
 void linear_backward(const Tensor& g, const SavedTensor& sx, const SavedTensor& sw, const Shape& x_shape,
                      Grads& grads) {
   if (grads.needs(0)) {
-    grads[0] = ops::reshape(ops::matmul(ops::reshape(g, {-1, g.shape().back()}), sw.get("linear")), x_shape);
+    grads[0] = ops::reshape(ops::matmul_matrices(ops::reshape(g, {-1, g.shape().back()}), sw.get("linear")), x_shape);
   }
   if (grads.needs(1)) {  // and the bias gradient from the same GEMM: the row sums of g^T
     std::tie(grads[1], grads[2]) = ops::linear_weight_grads(g, sx.get("linear"), grads.needs(2));
   } else if (grads.needs(2)) {
-    grads[2] = ops::reduce(kernels::ReduceOp::Sum, ops::reshape(g, {-1, g.shape().back()}), 1u, false, "linear");
+    grads[2] = ops::reduce(kernels::ReduceKind::Sum, ops::reshape(g, {-1, g.shape().back()}), 1u, false, "linear");
   }
 }
 

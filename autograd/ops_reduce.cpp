@@ -1,5 +1,5 @@
 // Reductions and their backward: the output gradient is broadcast back over the reduced dims.
-#include "ember/autograd/ops.h"
+#include "ember/autograd/public_ops.h"
 #include "ember/autograd/record.h"
 #include "ember/core/ops.h"
 
@@ -9,7 +9,7 @@ using autograd::Grads;
 using autograd::record;
 using autograd::SavedTensor;
 using kernels::BinaryOp;
-using kernels::ReduceOp;
+using kernels::ReduceKind;
 
 namespace {
 
@@ -25,7 +25,7 @@ Tensor with_kept_dims(const Tensor& g, const Shape& input_shape, unsigned mask) 
 }
 
 Tensor sum_impl(const Tensor& x, unsigned mask, bool keepdim) {
-  Tensor out = ops::reduce(ReduceOp::Sum, x, mask, keepdim, "sum");
+  Tensor out = ops::reduce(ReduceKind::Sum, x, mask, keepdim, "sum");
   if (autograd::any_requires_grad({&x})) {
     record("SumBackward", out, {&x}, [shape = x.shape(), mask](const Tensor& g, Grads& grads) {
       grads[0] = ops::expand(with_kept_dims(g, shape, mask), shape);
@@ -43,7 +43,7 @@ std::int64_t count(const Shape& shape, unsigned mask) {
 }
 
 Tensor max_impl(const Tensor& x, unsigned mask, bool keepdim) {
-  Tensor kept = ops::reduce(ReduceOp::Max, x, mask, /*keepdim=*/true, "max");
+  Tensor kept = ops::reduce(ReduceKind::Max, x, mask, /*keepdim=*/true, "max");
   Tensor out = kept;
   if (!keepdim) {
     Shape squeezed;
@@ -58,7 +58,7 @@ Tensor max_impl(const Tensor& x, unsigned mask, bool keepdim) {
              const Tensor& input = sx.get("max");
              // Ties share the gradient equally: mask of maxima divided by their count.
              const Tensor is_max = ops::binary(BinaryOp::Eq, input, sk.get("max"), "max");
-             const Tensor ties = ops::reduce(ReduceOp::Sum, is_max, mask, true, "max");
+             const Tensor ties = ops::reduce(ReduceKind::Sum, is_max, mask, true, "max");
              grads[0] = with_kept_dims(g, input.shape(), mask) * (is_max / ties);
            });
   }

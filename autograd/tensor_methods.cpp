@@ -1,5 +1,5 @@
 // Tensor's members that are differentiable ops: each forwards to the free function in ops.h.
-#include "ember/autograd/ops.h"
+#include "ember/autograd/public_ops.h"
 
 namespace ember {
 

@@ -1,5 +1,5 @@
-// Whether ops record the autograd graph on this thread. Core keeps the flag (ops and in-place
-// writes consult it); autograd/ offers the user-facing NoGradGuard.
+// Whether ops record the autograd graph on this thread, and NoGradGuard, which turns that off for a
+// scope (as torch::NoGradGuard). Core keeps the flag: ops and in-place writes consult it.
 #pragma once
 
 namespace ember {
@@ -10,6 +10,18 @@ class GradMode {
   // UBSan null check (a false positive), and a call costs nothing measurable here.
   static bool is_enabled();
   static void set_enabled(bool enabled);
+};
+
+// While one is alive, ops on this thread record nothing.
+class NoGradGuard {
+ public:
+  NoGradGuard() : previous_(GradMode::is_enabled()) { GradMode::set_enabled(false); }
+  ~NoGradGuard() { GradMode::set_enabled(previous_); }
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool previous_;
 };
 
 }  // namespace ember

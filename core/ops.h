@@ -1,4 +1,5 @@
-// Ops that compute without recording anything for autograd: the layer autograd/ builds on.
+// Internal ops that compute without recording anything for autograd: the layer autograd/ builds
+// on, not the user API (that is autograd/public_ops.h).
 // Each op checks its inputs (throwing ember::Error naming the op, shapes, dtypes and devices),
 // allocates its result, and calls the backend table of the inputs' device.
 #pragma once
@@ -12,7 +13,7 @@
 namespace ember::ops {
 
 using kernels::BinaryOp;
-using kernels::ReduceOp;
+using kernels::ReduceKind;
 using kernels::UnaryOp;
 
 // The kernel's view of a tensor.
@@ -32,13 +33,14 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name);
 Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_first, const char* name);
 
 // Reduces over the dims whose bit is set in `dim_mask` (all dims when it covers every dim).
-Tensor reduce(ReduceOp op, const Tensor& x, unsigned dim_mask, bool keepdim, const char* name);
+Tensor reduce(ReduceKind op, const Tensor& x, unsigned dim_mask, bool keepdim, const char* name);
 // Sums `g` down to `shape` (the reverse of broadcasting `shape` up to g's shape).
 Tensor sum_to(const Tensor& g, const Shape& shape);
 
-// Matrix product with torch.matmul's rules for 2-D and batched (>2-D, broadcast) operands; the
-// 1-D cases are handled by the differentiable ember::matmul, which promotes them.
-Tensor matmul(const Tensor& a, const Tensor& b);
+// Matrix product of matrices: both operands 2-D or batched (>2-D, batch dims broadcast), with
+// torch.matmul's rules for those. No 1-D operands: ember::matmul, the differentiable product
+// users call, promotes vectors to matrices and then calls this.
+Tensor matmul_matrices(const Tensor& a, const Tensor& b);
 // x @ w^T + bias for x [..., in], w [out, in], bias [out] (bias may be undefined); with relu,
 // relu of that, in the same GEMM epilogue where the backend can.
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, bool relu = false);

@@ -105,7 +105,7 @@ void run_gemm(const Tensor& out, const kernels::TensorRef& a, const kernels::Ten
 
 }  // namespace
 
-Tensor matmul(const Tensor& a, const Tensor& b) {
+Tensor matmul_matrices(const Tensor& a, const Tensor& b) {
   check_same_dtype_device("matmul", a, b);
   // 1-D operands are promoted to matrices by the differentiable matmul (autograd/ops_linalg.cpp),
   // so that their gradients flow through the promotion; this op takes matrices and batches.
@@ -186,7 +186,7 @@ std::pair<Tensor, Tensor> linear_weight_grads(const Tensor& g, const Tensor& x, 
     return {grad_w, grad_b};
   }
   if (in == 0) {  // no weights; the bias gradient alone
-    if (bias) grad_b = reduce(kernels::ReduceOp::Sum, reshape(g, {-1, out_features}), 1u, false, "linear");
+    if (bias) grad_b = reduce(kernels::ReduceKind::Sum, reshape(g, {-1, out_features}), 1u, false, "linear");
     return {grad_w, grad_b};
   }
   run_gemm(grad_w, gt, matrix_operand(x, false, keep_x), 0.0, Tensor(), bias ? grad_b : Tensor());

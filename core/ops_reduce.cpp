@@ -3,12 +3,12 @@
 
 namespace ember::ops {
 
-Tensor reduce(ReduceOp op, const Tensor& x, unsigned dim_mask, bool keepdim, const char* name) {
+Tensor reduce(ReduceKind op, const Tensor& x, unsigned dim_mask, bool keepdim, const char* name) {
   Shape kept = x.shape();
   Shape squeezed;
   for (int d = 0; d < x.dim(); ++d) {
     if (dim_mask & (1u << d)) {
-      EMBER_CHECK(op != ReduceOp::Max || x.shape()[d] > 0, name,
+      EMBER_CHECK(op != ReduceKind::Max || x.shape()[d] > 0, name,
                   ": cannot reduce over dim ", d, " of size 0 (shape ", x.shape(), ")");
       kept[d] = 1;
     } else {
@@ -31,7 +31,7 @@ Tensor sum_to(const Tensor& g, const Shape& shape) {
   for (int d = 0; d < g.dim(); ++d) {
     if (d < lead || (shape[d - lead] == 1 && g.shape()[d] != 1)) mask |= 1u << d;
   }
-  Tensor summed = mask ? reduce(ReduceOp::Sum, g, mask, /*keepdim=*/true, "sum_to") : contiguous(g);
+  Tensor summed = mask ? reduce(ReduceKind::Sum, g, mask, /*keepdim=*/true, "sum_to") : contiguous(g);
   return make_view(summed, shape, contiguous_strides(shape), 0);
 }
 

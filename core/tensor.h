@@ -3,7 +3,7 @@
 //
 // This header declares the whole user-facing interface. Data access is defined in core/; the
 // members that are differentiable ops (reshape, sum, matmul, ...) are defined in autograd/, where
-// their backward lives, and simply forward to the free functions of autograd/ops.h.
+// their backward lives, and simply forward to the free functions of autograd/public_ops.h.
 #pragma once
 
 #include <cstdint>
@@ -116,7 +116,7 @@ class Tensor {
   Tensor& fill_(double value);
   Tensor& copy_(const Tensor& src);  // src broadcasts to this shape; may be another dtype or device
 
-  // --- Differentiable ops as members (see autograd/ops.h) ----------------------------------
+  // --- Differentiable ops as members (see autograd/public_ops.h) ----------------------------------
   Tensor reshape(const Shape& shape) const;
   Tensor view(const Shape& shape) const;  // like reshape but never copies; throws if it would
   Tensor flatten() const;

@@ -20,7 +20,8 @@
 
 namespace ember::kernels {
 
-enum class ReduceOp : std::uint8_t { Sum, Max };
+// What a reduction computes over the reduced dims (distributed::ReduceOp is the collectives' own).
+enum class ReduceKind : std::uint8_t { Sum, Max };
 
 // C[i] = alpha * A[i] @ B[i] + beta * C[i] for i in [0, batch). Each ref is 3-D [batch, rows, cols];
 // a batch stride may be 0 (operand shared by every batch). Within a matrix one of the two strides
@@ -124,7 +125,7 @@ struct Backend {
   void (*binary_scalar)(int device, BinaryOp op, const TensorRef& out, const TensorRef& a,
                         double scalar, bool scalar_first);
   // out has in's number of dims, with size 1 on the reduced dims (keepdim layout).
-  void (*reduce)(int device, ReduceOp op, const TensorRef& out, const TensorRef& in);
+  void (*reduce)(int device, ReduceKind op, const TensorRef& out, const TensorRef& in);
   void (*gemm)(int device, const GemmArgs& args);
 
   void (*mse_loss)(int device, const MseArgs& args);

@@ -1,6 +1,6 @@
 // The element-wise ops, listed once. Each list is an X-macro: X(Name, function), where Name is the
 // op's enum value and its functor in kernels/elementwise_math.h, and `function` is the name of the
-// user-facing function (ember::function(x), in autograd/ops.h) and of the Tensor method.
+// user-facing function (ember::function(x), in autograd/public_ops.h) and of the Tensor method.
 //
 // Everything about an op that is not its math is generated from these lists: the enums, the
 // printed names, the backends' dispatch (math::visit, used by the CPU loops and the CUDA kernels),

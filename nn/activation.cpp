@@ -1,6 +1,6 @@
 #include "ember/nn/activation.h"
 
-#include "ember/autograd/ops.h"
+#include "ember/autograd/public_ops.h"
 
 namespace ember::nn {
 

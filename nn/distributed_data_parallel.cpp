@@ -2,7 +2,7 @@
 
 #include <vector>
 
-#include "ember/autograd/grad_mode.h"
+#include "ember/core/grad_mode.h"
 #include "ember/autograd/hooks.h"
 #include "ember/core/log.h"
 #include "ember/core/ops.h"

@@ -2,8 +2,8 @@
 
 #include <cmath>
 
-#include "ember/autograd/grad_mode.h"
-#include "ember/autograd/ops.h"
+#include "ember/core/grad_mode.h"
+#include "ember/autograd/public_ops.h"
 #include "ember/core/factories.h"
 
 namespace ember::nn {

@@ -1,7 +1,7 @@
 // Loss modules.
 #pragma once
 
-#include "ember/autograd/ops.h"
+#include "ember/autograd/public_ops.h"
 
 namespace ember::nn {
 

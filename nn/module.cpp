@@ -1,7 +1,7 @@
 #include "ember/nn/module.h"
 
-#include "ember/autograd/grad_mode.h"
-#include "ember/autograd/ops.h"
+#include "ember/core/grad_mode.h"
+#include "ember/autograd/public_ops.h"
 #include "ember/core/log.h"
 
 namespace ember::nn {

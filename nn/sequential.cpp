@@ -3,7 +3,7 @@
 #include <string>
 #include <typeinfo>
 
-#include "ember/autograd/ops.h"
+#include "ember/autograd/public_ops.h"
 #include "ember/nn/activation.h"
 #include "ember/nn/linear.h"
 

@@ -1,5 +1,5 @@
 // Sequential: applies its modules in order, each one's output the next one's input. A Linear
-// directly followed by a ReLU runs as one linear_relu (autograd/ops.h): same values, one pass
+// directly followed by a ReLU runs as one linear_relu (autograd/public_ops.h): same values, one pass
 // over the activations fewer.
 #pragma once
 

@@ -2,7 +2,7 @@
 
 #include <unordered_map>
 
-#include "ember/autograd/grad_mode.h"
+#include "ember/core/grad_mode.h"
 
 namespace ember::nn {
 

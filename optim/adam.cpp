@@ -3,7 +3,7 @@
 #include <algorithm>
 #include <string>
 
-#include "ember/autograd/grad_mode.h"
+#include "ember/core/grad_mode.h"
 #include "ember/core/cuda.h"
 #include "ember/core/factories.h"
 #include "ember/core/log.h"

@@ -1,6 +1,6 @@
 #include "ember/optim/optimizer.h"
 
-#include "ember/autograd/grad_mode.h"
+#include "ember/core/grad_mode.h"
 
 namespace ember::optim {
 

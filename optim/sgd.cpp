@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "ember/autograd/grad_mode.h"
+#include "ember/core/grad_mode.h"
 #include "ember/core/cuda.h"
 #include "ember/core/factories.h"
 #include "ember/core/ops.h"

@@ -31,7 +31,7 @@ void random(int device, const TensorRef& out, RandomKind kind, std::uint64_t see
             std::uint64_t offset, double a, double b);
 
 // reduce.cpp
-void reduce(int device, ReduceOp op, const TensorRef& out, const TensorRef& in);
+void reduce(int device, ReduceKind op, const TensorRef& out, const TensorRef& in);
 
 // mse.cpp
 void mse_loss(int device, const MseArgs& args);

@@ -193,7 +193,7 @@ void gemm(int /*device*/, const GemmArgs& args) {
   // float32.
   dispatch_dtype(c.dtype, [&](auto tag) { gemm_typed<decltype(tag)>(args); });
   if (args.relu) unary(0, UnaryOp::Relu, c, c);
-  if (args.row_sums.data != nullptr) reduce(0, ReduceOp::Sum, row_sums_as_reduce_output(args), a);
+  if (args.row_sums.data != nullptr) reduce(0, ReduceKind::Sum, row_sums_as_reduce_output(args), a);
 }
 
 }  // namespace ember::kernels::cpu

@@ -179,7 +179,7 @@ void reduce_loop(const TensorRef& out, const TensorRef& in) {
 
 }  // namespace
 
-void reduce(int /*device*/, ReduceOp op, const TensorRef& out, const TensorRef& in) {
+void reduce(int /*device*/, ReduceKind op, const TensorRef& out, const TensorRef& in) {
   EMBER_CHECK(out.ndim() == in.ndim(), "ember: cpu reduce: out has ", out.ndim(),
               " dims but the input has ", in.ndim());
   for (int d = 0; d < in.ndim(); ++d) {
@@ -187,14 +187,14 @@ void reduce(int /*device*/, ReduceOp op, const TensorRef& out, const TensorRef& 
                 "ember: cpu reduce: out size ", out.sizes[d], " at dim ", d,
                 " is neither the input's size ", in.sizes[d], " nor 1");
     // Checked before any write, so a failed max leaves out untouched.
-    EMBER_CHECK(op != ReduceOp::Max || in.sizes[d] != 0 || out.sizes[d] != 1,
+    EMBER_CHECK(op != ReduceKind::Max || in.sizes[d] != 0 || out.sizes[d] != 1,
                 "max(): cannot reduce over a zero-size dimension (input sizes ", in.sizes.str(),
                 ", dim ", d, ")");
   }
   if (out.numel() == 0) return;
   dispatch_dtype(in.dtype, [&](auto tag) {
     using T = decltype(tag);
-    if (op == ReduceOp::Sum) return reduce_loop<SumReducer<T>, T>(out, in);
+    if (op == ReduceKind::Sum) return reduce_loop<SumReducer<T>, T>(out, in);
     return reduce_loop<MaxReducer<T>, T>(out, in);
   });
 }

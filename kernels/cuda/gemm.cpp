@@ -101,7 +101,7 @@ void gemm(int device, const GemmArgs& args) {
   const bool bias = args.bias.data != nullptr, row_sums = args.row_sums.data != nullptr, relu = args.relu;
   if (row_sums && (m == 0 || k == 0)) fill(device, args.row_sums, 0.0);  // an empty sum
   if (batch == 0 || m == 0 || n == 0) {
-    if (row_sums && m > 0 && k > 0) reduce(device, ReduceOp::Sum, row_sums_as_reduce_output(args), a);
+    if (row_sums && m > 0 && k > 0) reduce(device, ReduceKind::Sum, row_sums_as_reduce_output(args), a);
     return;
   }
   if (k == 0) {  // an empty sum: C = beta * C (or the bias), and C is not read when beta is 0
@@ -154,7 +154,7 @@ void gemm(int device, const GemmArgs& args) {
       c.data, type, to_int(ldc, "C's leading dimension"), batch_stride(c), to_int(batch, "batch"),
       compute, CUBLAS_GEMM_DEFAULT));
   if (relu) unary(device, UnaryOp::Relu, c, c);
-  if (row_sums) reduce(device, ReduceOp::Sum, row_sums_as_reduce_output(args), a);
+  if (row_sums) reduce(device, ReduceKind::Sum, row_sums_as_reduce_output(args), a);
 }
 
 }  // namespace ember::kernels::cuda_impl

@@ -21,7 +21,7 @@ void binary_scalar(int device, BinaryOp op, const TensorRef& out, const TensorRe
                    bool scalar_first);
 
 // reduce.cu
-void reduce(int device, ReduceOp op, const TensorRef& out, const TensorRef& in);
+void reduce(int device, ReduceKind op, const TensorRef& out, const TensorRef& in);
 
 // mse.cu
 void mse_loss(int device, const MseArgs& args);

@@ -312,14 +312,14 @@ template <typename T, typename Op> void run_reduce(const DeviceContext& ctx, con
 
 }  // namespace
 
-void reduce(int device, ReduceOp op, const TensorRef& out, const TensorRef& in) {
+void reduce(int device, ReduceKind op, const TensorRef& out, const TensorRef& in) {
   EMBER_CHECK(out.ndim() == in.ndim(), "ember (CUDA backend) reduce: output has ", out.ndim(),
               " dims, input ", in.ndim(), " (keepdim layout expected)");
   EMBER_CHECK(out.dtype == in.dtype, "ember (CUDA backend) reduce: output dtype ", dtype_name(out.dtype),
               " differs from input dtype ", dtype_name(in.dtype));
   const Plan plan = make_plan(out, in);
   if (plan.len == 0) {
-    EMBER_CHECK(op != ReduceOp::Max, "ember: max(): cannot reduce over a dimension of size 0 (input sizes ",
+    EMBER_CHECK(op != ReduceKind::Max, "ember: max(): cannot reduce over a dimension of size 0 (input sizes ",
                 in.sizes.str(), ")");
     fill(device, out, 0.0);  // the empty sum
     return;
@@ -333,7 +333,7 @@ void reduce(int device, ReduceOp op, const TensorRef& out, const TensorRef& in) 
   const DeviceContext& ctx = context(device);
   dispatch_dtype(in.dtype, [&](auto zero) {
     using T = decltype(zero);
-    if (op == ReduceOp::Sum) run_reduce<T>(ctx, out, in, plan, SumOp<double>{});
+    if (op == ReduceKind::Sum) run_reduce<T>(ctx, out, in, plan, SumOp<double>{});
     else run_reduce<T>(ctx, out, in, plan, MaxOp<T>{});
   });
 }

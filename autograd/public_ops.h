@@ -1,5 +1,6 @@
-// The differentiable ops: what users call. Each computes with a core op and, when an input
-// requires grad, records its backward (see autograd/record.h). Broadcasting follows NumPy.
+// The public op API: the differentiable ops users call (ember::matmul, ember::relu, ...). Each
+// computes with a core op (core/ops.h, which records nothing) and, when an input requires grad,
+// records its backward (see autograd/record.h). Broadcasting follows NumPy.
 #pragma once
 
 #include "ember/core/tensor.h"
