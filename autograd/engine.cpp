@@ -39,8 +39,7 @@ void accumulate_into_leaf(TensorImpl& leaf, Tensor g) {
     return;
   }
   const Tensor grad(leaf.grad);
-  kernels::backend(grad.device())
-      .binary(grad.device().index(), kernels::BinaryOp::Add, ops::ref(grad), ops::ref(grad), ops::ref(g));
+  kernels::call<kernels::Kernel::binary>(grad.device(), kernels::BinaryOp::Add, ops::ref(grad), ops::ref(grad), ops::ref(g));
 }
 
 // Callbacks queued by hooks of the running backward pass; null when no pass is running.

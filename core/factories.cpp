@@ -34,8 +34,7 @@ Tensor random(const Shape& shape, kernels::RandomKind kind, double a, double b, 
   const std::int64_t n = out.numel();
   if (n == 0) return out;
   const GeneratorState at = reserve(static_cast<std::uint64_t>(n));
-  kernels::backend(out.device())
-      .random(out.device().index(), ops::ref(out), kind, at.seed, at.offset, a, b);
+  kernels::call<kernels::Kernel::random>(out.device(), ops::ref(out), kind, at.seed, at.offset, a, b);
   return out;
 }
 

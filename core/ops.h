@@ -1,14 +1,15 @@
 // Internal ops that compute without recording anything for autograd: the layer autograd/ builds
 // on, not the user API (that is autograd/public_ops.h).
 // Each op checks its inputs (throwing ember::Error naming the op, shapes, dtypes and devices),
-// allocates its result, and calls the backend table of the inputs' device.
+// allocates its result, and calls the kernel registered for the inputs' device (kernels/registry.h).
 #pragma once
 
 #include <optional>
 #include <utility>
 
 #include "ember/core/tensor.h"
-#include "ember/kernels/backend.h"
+#include "ember/kernels/device_runtime.h"
+#include "ember/kernels/registry.h"
 
 namespace ember::ops {
 

@@ -35,7 +35,7 @@ kernels::TensorRef broadcast_ref(const Tensor& t, const Shape& shape) {
 
 Tensor unary(UnaryOp op, const Tensor& x) {
   Tensor out = empty(x.shape(), x.options());
-  if (x.numel() > 0) kernels::backend(x.device()).unary(x.device().index(), op, ref(out), ref(x));
+  if (x.numel() > 0) kernels::call<kernels::Kernel::unary>(x.device(), op, ref(out), ref(x));
   return out;
 }
 
@@ -45,7 +45,7 @@ Tensor unary_backward(UnaryOp op, const Tensor& g, const Tensor& saved) {
   EMBER_CHECK(g.shape() == s.shape(), kernels::backward_name(op), ": gradient of shape ", g.shape(),
               " for an output of shape ", s.shape());
   Tensor out = empty(g.shape(), g.options());
-  if (out.numel() > 0) kernels::backend(g.device()).unary_backward(g.device().index(), op, ref(out), ref(g), ref(s));
+  if (out.numel() > 0) kernels::call<kernels::Kernel::unary_backward>(g.device(), op, ref(out), ref(g), ref(s));
   return out;
 }
 
@@ -54,8 +54,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   Tensor out = empty(shape, a.options());
   if (out.numel() > 0) {
-    kernels::backend(a.device())
-        .binary(a.device().index(), op, ref(out), broadcast_ref(a, shape), broadcast_ref(b, shape));
+    kernels::call<kernels::Kernel::binary>(a.device(), op, ref(out), broadcast_ref(a, shape), broadcast_ref(b, shape));
   }
   return out;
 }
@@ -71,8 +70,7 @@ Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_fi
   }
   Tensor out = empty(a.shape(), a.options());
   if (out.numel() > 0) {
-    kernels::backend(a.device())
-        .binary_scalar(a.device().index(), op, ref(out), ref(a), scalar, scalar_first);
+    kernels::call<kernels::Kernel::binary_scalar>(a.device(), op, ref(out), ref(a), scalar, scalar_first);
   }
   return out;
 }
@@ -87,7 +85,7 @@ MseResult mse_loss(const Tensor& input, const Tensor& target, double divisor, st
     args.grad_input = ref(result.grad_input);
     args.grad_scale = *grad_scale;
   }
-  kernels::backend(input.device()).mse_loss(input.device().index(), args);
+  kernels::call<kernels::Kernel::mse_loss>(input.device(), args);
   return result;
 }
 
@@ -99,27 +97,27 @@ void copy_into(const Tensor& dst, const Tensor& src) {
               " does not broadcast to the destination's shape ", dst.shape());
   dst.impl().storage->bump_version();
   if (dst.numel() > 0) {
-    kernels::backend(dst.device()).copy(dst.device().index(), ref(dst), broadcast_ref(src, shape));
+    kernels::call<kernels::Kernel::copy>(dst.device(), ref(dst), broadcast_ref(src, shape));
   }
 }
 
 void fill(const Tensor& dst, double value) {
   dst.impl().storage->bump_version();
-  if (dst.numel() > 0) kernels::backend(dst.device()).fill(dst.device().index(), ref(dst), value);
+  if (dst.numel() > 0) kernels::call<kernels::Kernel::fill>(dst.device(), ref(dst), value);
 }
 
 Tensor contiguous(const Tensor& x) { return x.is_contiguous() ? x : clone(x); }
 
 Tensor clone(const Tensor& x) {
   Tensor out = empty(x.shape(), x.options());
-  if (x.numel() > 0) kernels::backend(x.device()).copy(x.device().index(), ref(out), ref(x));
+  if (x.numel() > 0) kernels::call<kernels::Kernel::copy>(x.device(), ref(out), ref(x));
   return out;
 }
 
 Tensor to_dtype(const Tensor& x, DType dtype) {
   if (x.dtype() == dtype) return x;
   Tensor out = empty(x.shape(), x.options().dtype(dtype));
-  if (x.numel() > 0) kernels::backend(x.device()).copy(x.device().index(), ref(out), ref(x));
+  if (x.numel() > 0) kernels::call<kernels::Kernel::copy>(x.device(), ref(out), ref(x));
   return out;
 }
 
@@ -131,12 +129,11 @@ Tensor to_device(const Tensor& x, Device device) {
   logging::trace("to({}): {} bytes from {}", device.str(), bytes, x.device().str());
   if (bytes == 0) return out;
   if (src.device().is_cpu()) {
-    kernels::backend(device).copy_from_host(out.raw_data(), src.raw_data(), bytes, device.index());
+    kernels::runtime(device).copy_from_host(out.raw_data(), src.raw_data(), bytes, device.index());
   } else if (device.is_cpu()) {
-    kernels::backend(src.device())
-        .copy_to_host(out.raw_data(), src.raw_data(), bytes, src.device().index());
+    kernels::runtime(src.device()).copy_to_host(out.raw_data(), src.raw_data(), bytes, src.device().index());
   } else {
-    // Between two GPUs: through the host keeps the backend table small; peer copies can come later.
+    // Between two GPUs: through the host keeps the device runtime small; peer copies can come later.
     return to_device(to_device(src, Device::cpu()), device);
   }
   return out;

@@ -100,7 +100,7 @@ void run_gemm(const Tensor& out, const kernels::TensorRef& a, const kernels::Ten
   args.c.strides = Shape{m * n, n, 1};
   args.beta = beta;
   args.allow_tf32 = cuda::allow_tf32();
-  kernels::backend(out.device()).gemm(out.device().index(), args);
+  kernels::call<kernels::Kernel::gemm>(out.device(), args);
 }
 
 }  // namespace

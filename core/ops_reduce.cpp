@@ -17,7 +17,7 @@ Tensor reduce(ReduceKind op, const Tensor& x, unsigned dim_mask, bool keepdim, c
   }
   Tensor out = empty(kept, x.options());
   if (out.numel() > 0) {
-    kernels::backend(x.device()).reduce(x.device().index(), op, ref(out), ref(x));
+    kernels::call<kernels::Kernel::reduce>(x.device(), op, ref(out), ref(x));
   }
   if (keepdim) return out;
   return make_view(out, squeezed, contiguous_strides(squeezed), 0);

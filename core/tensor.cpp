@@ -43,8 +43,7 @@ template <typename T> std::vector<T> Tensor::to_vector() const {
   Tensor src = ops::contiguous(ops::to_dtype(*this, dtype_of_v<T>));
   std::vector<T> out(static_cast<std::size_t>(src.numel()));
   if (!out.empty()) {
-    kernels::backend(src.device())
-        .copy_to_host(out.data(), src.raw_data(), out.size() * sizeof(T), src.device().index());
+    kernels::runtime(src.device()).copy_to_host(out.data(), src.raw_data(), out.size() * sizeof(T), src.device().index());
   }
   return out;
 }

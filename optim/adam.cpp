@@ -85,7 +85,7 @@ void Adam::step() {
                                std::max<std::int64_t>(key.key, 1), p, g, m, v, vmax, steps};
         logging::trace("Adam: step {} of {} parameters on {} in one launch", key.key, members.size(),
                    key.device.str());
-        kernels::backend(key.device).adam(key.device.index(), args);
+        kernels::call<kernels::Kernel::adam>(key.device, args);
       });
 }
 

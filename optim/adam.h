@@ -1,4 +1,4 @@
-// Adam and AdamW with torch.optim's exact update (see kernels/backend.h, AdamArgs): the same
+// Adam and AdamW with torch.optim's exact update (see kernels/kernel_args.h, AdamArgs): the same
 // initial weights and gradients give PyTorch's trajectory to float32 rounding.
 #pragma once
 

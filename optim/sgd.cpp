@@ -53,7 +53,7 @@ void SGD::step() {
         }
         kernels::SgdArgs args{options_.lr, options_.momentum, options_.dampening, options_.weight_decay,
                               options_.nesterov, options_.maximize, key.key == 1, p, g, buf};
-        kernels::backend(key.device).sgd(key.device.index(), args);
+        kernels::call<kernels::Kernel::sgd>(key.device, args);
       });
 }
 

@@ -8,7 +8,7 @@
 
 #include "ember/core/log.h"
 #include "ember/core/ops.h"
-#include "ember/kernels/backend.h"
+#include "ember/kernels/registry.h"
 
 namespace ember::distributed::detail {
 
@@ -82,7 +82,7 @@ class MpiWork final : public Work {
   void finish() {
     if (scale_ == 1.0) return;
     const kernels::TensorRef r = ops::ref(tensor_);
-    kernels::backend(tensor_.device()).binary_scalar(0, kernels::BinaryOp::Mul, r, r, scale_, false);
+    kernels::call<kernels::Kernel::binary_scalar>(tensor_.device(), kernels::BinaryOp::Mul, r, r, scale_, false);
   }
 
   Tensor tensor_;  // kept alive until MPI is done with its memory

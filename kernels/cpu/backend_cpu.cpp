@@ -1,34 +1,37 @@
-// The CPU backend's table: the functions of kernels/cpu/*.cpp, in Backend's slots.
-#include "ember/kernels/backend.h"
+// The CPU's device runtime and its kernels in the registry. The CPU has every kernel: it is the
+// reference the other devices are tested against (tests/registry_test.cpp checks it).
 #include "ember/kernels/cpu/cpu_kernels.h"
+#include "ember/kernels/device_runtime.h"
+#include "ember/kernels/registry.h"
 
 namespace ember::kernels {
 
-const Backend& cpu_backend() {
-  // Designated initializers: a slot added to Backend but not filled here draws a
-  // -Wmissing-field-initializers warning (an error under EMBER_WERROR) at build time, instead of
-  // going unnoticed until its null pointer is called.
-  static constexpr Backend table{
+const DeviceRuntime& cpu_runtime() {
+  static constexpr DeviceRuntime runtime{
       .device_count = cpu::device_count,
       .allocate = cpu::allocate,
       .deallocate = cpu::deallocate,
       .copy_to_host = cpu::copy_to_host,
       .copy_from_host = cpu::copy_from_host,
       .synchronize = cpu::synchronize,
-      .copy = cpu::copy,
-      .fill = cpu::fill,
-      .random = cpu::random,
-      .unary = cpu::unary,
-      .unary_backward = cpu::unary_backward,
-      .binary = cpu::binary,
-      .binary_scalar = cpu::binary_scalar,
-      .reduce = cpu::reduce,
-      .gemm = cpu::gemm,
-      .mse_loss = cpu::mse_loss,
-      .adam = cpu::adam,
-      .sgd = cpu::sgd,
   };
-  return table;
+  return runtime;
+}
+
+void register_cpu_kernels(KernelRegistry& r) {
+  constexpr DeviceType cpu = DeviceType::CPU;
+  r.add<Kernel::copy>(cpu, cpu::copy);
+  r.add<Kernel::fill>(cpu, cpu::fill);
+  r.add<Kernel::random>(cpu, cpu::random);
+  r.add<Kernel::unary>(cpu, cpu::unary);
+  r.add<Kernel::unary_backward>(cpu, cpu::unary_backward);
+  r.add<Kernel::binary>(cpu, cpu::binary);
+  r.add<Kernel::binary_scalar>(cpu, cpu::binary_scalar);
+  r.add<Kernel::reduce>(cpu, cpu::reduce);
+  r.add<Kernel::gemm>(cpu, cpu::gemm);
+  r.add<Kernel::mse_loss>(cpu, cpu::mse_loss);
+  r.add<Kernel::adam>(cpu, cpu::adam);
+  r.add<Kernel::sgd>(cpu, cpu::sgd);
 }
 
 }  // namespace ember::kernels

@@ -1,10 +1,12 @@
-// The CPU backend's entry points, one per Backend slot; backend_cpu.cpp puts them in the table.
+// The CPU's kernels, one per entry of EMBER_KERNELS (kernels/registry.h), and its device runtime;
+// backend_cpu.cpp registers them.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
-#include "ember/kernels/backend.h"
+#include "ember/kernels/kernel_args.h"
+#include "ember/kernels/op_list.h"
 
 namespace ember::kernels::cpu {
 

@@ -1,4 +1,4 @@
-// Mean-squared error on the CPU (kernels/backend.h, MseArgs): one pass over input and target
+// Mean-squared error on the CPU (kernels/kernel_args.h, MseArgs): one pass over input and target
 // forms each difference, writes its gradient when asked, and adds its square to the sum.
 //
 // The sum is pairwise like the reductions' (reduce.cpp): runs longer than kBlock are halved

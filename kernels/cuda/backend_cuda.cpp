@@ -1,6 +1,7 @@
-// The CUDA backend's table (kernels/backend.h): memory and copies are implemented here on top of
-// the runtime (runtime.h); compute entries are the launchers of launchers.h.
-#include "ember/kernels/backend.h"
+// The CUDA device runtime (kernels/device_runtime.h): memory and copies, on top of the CUDA
+// runtime state of runtime.h; and the CUDA kernels, the launchers of launchers.h, in the registry.
+#include "ember/kernels/device_runtime.h"
+#include "ember/kernels/registry.h"
 
 #include "ember/kernels/cuda/check.h"
 #include "ember/kernels/cuda/device.h"
@@ -44,28 +45,32 @@ void cuda_copy_from_host(void* dst, const void* host_src, std::size_t bytes, int
 
 }  // namespace
 
-const Backend& cuda_backend() {
-  static const Backend table{
+const DeviceRuntime& cuda_runtime() {
+  static const DeviceRuntime runtime{
       .device_count = &cuda_impl::device_count,
       .allocate = &cuda_allocate,
       .deallocate = &cuda_deallocate,
       .copy_to_host = &cuda_copy_to_host,
       .copy_from_host = &cuda_copy_from_host,
       .synchronize = &cuda_impl::synchronize_device,
-      .copy = &cuda_impl::copy,
-      .fill = &cuda_impl::fill,
-      .random = &cuda_impl::random,
-      .unary = &cuda_impl::unary,
-      .unary_backward = &cuda_impl::unary_backward,
-      .binary = &cuda_impl::binary,
-      .binary_scalar = &cuda_impl::binary_scalar,
-      .reduce = &cuda_impl::reduce,
-      .gemm = &cuda_impl::gemm,
-      .mse_loss = &cuda_impl::mse_loss,
-      .adam = &cuda_impl::adam,
-      .sgd = &cuda_impl::sgd,
   };
-  return table;
+  return runtime;
+}
+
+void register_cuda_kernels(KernelRegistry& r) {
+  constexpr DeviceType cuda = DeviceType::CUDA;
+  r.add<Kernel::copy>(cuda, cuda_impl::copy);
+  r.add<Kernel::fill>(cuda, cuda_impl::fill);
+  r.add<Kernel::random>(cuda, cuda_impl::random);
+  r.add<Kernel::unary>(cuda, cuda_impl::unary);
+  r.add<Kernel::unary_backward>(cuda, cuda_impl::unary_backward);
+  r.add<Kernel::binary>(cuda, cuda_impl::binary);
+  r.add<Kernel::binary_scalar>(cuda, cuda_impl::binary_scalar);
+  r.add<Kernel::reduce>(cuda, cuda_impl::reduce);
+  r.add<Kernel::gemm>(cuda, cuda_impl::gemm);
+  r.add<Kernel::mse_loss>(cuda, cuda_impl::mse_loss);
+  r.add<Kernel::adam>(cuda, cuda_impl::adam);
+  r.add<Kernel::sgd>(cuda, cuda_impl::sgd);
 }
 
 }  // namespace ember::kernels

@@ -5,7 +5,7 @@
 
 #include <cstdint>
 
-#include "ember/kernels/backend.h"
+#include "ember/kernels/kernel_args.h"
 
 namespace ember::kernels::cuda_impl {
 

@@ -1,11 +1,12 @@
 // The CUDA backend's compute entries (host launchers), one group per source file. Each makes the
 // device current, queues its kernels on the device's stream and returns without waiting.
-// Contracts are those of kernels/backend.h.
+// Contracts are those of kernels/registry.h and kernel_args.h.
 #pragma once
 
 #include <cstdint>
 
-#include "ember/kernels/backend.h"
+#include "ember/kernels/kernel_args.h"
+#include "ember/kernels/op_list.h"
 #include "ember/kernels/tensor_ref.h"
 
 namespace ember::kernels::cuda_impl {

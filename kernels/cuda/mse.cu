@@ -1,4 +1,4 @@
-// Mean-squared error in one launch (kernels/backend.h, MseArgs): each thread forms d = a - b for
+// Mean-squared error in one launch (kernels/kernel_args.h, MseArgs): each thread forms d = a - b for
 // its elements, writes the gradient grad_scale * d when asked, and adds d * d to a double
 // accumulator; blocks combine their threads, and the last block to finish (last_block.cuh)
 // combines the blocks' partial sums in a fixed order and writes the loss. Deterministic: the grid

@@ -1,21 +1,19 @@
-// The primitive operations every backend implements, as a table of function pointers indexed by
-// device type. Core picks the table from a tensor's device; adding a device means filling one table.
+// The arguments of the kernels that take more than tensors: reductions, GEMM with its epilogues,
+// the fused MSE loss, the optimizers' updates and random draws. Each struct's comment is the
+// contract every device's kernel implements (kernels/registry.h lists the kernels).
 //
-// Contracts shared by all entries:
+// Contracts shared by all kernels:
 //  - `device` is the device index (0 for the CPU).
-//  - Element-wise entries get `out` and inputs with the same number of dims; inputs are already
+//  - Element-wise kernels get `out` and inputs with the same number of dims; inputs are already
 //    broadcast to `out`'s sizes (stride 0 on broadcast dims). `out` does not overlap any input
 //    unless it is exactly the same view (in-place).
 //  - All refs of one call share a dtype, except `copy`, which converts.
-//  - Work may be asynchronous (CUDA): entries return once the work is queued in stream order.
+//  - Work may be asynchronous (CUDA): kernels return once the work is queued in stream order.
 #pragma once
 
-#include <cstddef>
 #include <cstdint>
 #include <span>
 
-#include "ember/core/device.h"
-#include "ember/kernels/op_list.h"
 #include "ember/kernels/tensor_ref.h"
 
 namespace ember::kernels {
@@ -43,11 +41,12 @@ struct GemmArgs {
   bool relu = false;
 };
 
-// What every backend's gemm checks of the epilogue arguments (defined in backend.cpp).
+// What every device's gemm checks of the epilogue arguments (defined in kernel_args.cpp).
 void check_epilogue_args(const GemmArgs& args, const char* who);
-// The epilogues as a backend's own copy and reduce see them, where it does them outside the GEMM:
+// The epilogues as a device's own copy and reduce kernels see them, where it does them outside the
+// GEMM:
 // the bias as C's shape with every row repeating it (stride 0), to copy into C before C += A @ B
-// (the relu, done outside, is the backend's unary Relu on C in place);
+// (the relu, done outside, is the unary Relu kernel on C in place);
 // row_sums as the [1, m, 1] output of a Sum over the last dim of A ([1, m, k]).
 TensorRef bias_as_rows(const GemmArgs& args);
 TensorRef row_sums_as_reduce_output(const GemmArgs& args);
@@ -66,7 +65,7 @@ struct MseArgs {
   double grad_scale = 2.0;
 };
 
-// What every backend's mse_loss checks (defined in backend.cpp).
+// What every device's mse_loss checks (defined in kernel_args.cpp).
 void check_mse_args(const MseArgs& args, const char* who);
 
 // One Adam/AdamW update over every parameter, as torch.optim.Adam does it (the single-tensor,
@@ -91,51 +90,5 @@ struct SgdArgs {
 };
 
 enum class RandomKind : std::uint8_t { Uniform, Normal };
-
-struct Backend {
-  // Number of devices of this type on this machine (1 for the CPU, 0 when no GPU is present).
-  int (*device_count)();
-  // Memory. allocate never returns null: it throws ember::Error when memory is exhausted.
-  void* (*allocate)(std::size_t bytes, int device);
-  void (*deallocate)(void* ptr, std::size_t bytes, int device);  // bytes as given to allocate
-  // Plain byte copies between this backend's memory and host memory.
-  void (*copy_to_host)(void* host_dst, const void* src, std::size_t bytes, int device);
-  void (*copy_from_host)(void* dst, const void* host_src, std::size_t bytes, int device);
-  // Waits until all work queued on the device is done (a no-op on the CPU).
-  void (*synchronize)(int device);
-
-  // Strided copy with dtype conversion; dst and src have the same sizes (src may broadcast).
-  void (*copy)(int device, const TensorRef& dst, const TensorRef& src);
-  void (*fill)(int device, const TensorRef& out, double value);
-  // Counter-based random numbers (Philox 4x32-10): element i of a contiguous `out` gets the
-  // value for counter offset + i under key seed, so CPU and CUDA draw identical numbers.
-  // Uniform: a + (b - a) * U[0, 1); Normal: a + b * N(0, 1).
-  void (*random)(int device, const TensorRef& out, RandomKind kind, std::uint64_t seed,
-                 std::uint64_t offset, double a, double b);
-
-  // The element-wise ops of kernels/op_list.h, computed by the functors of elementwise_math.h.
-  void (*unary)(int device, UnaryOp op, const TensorRef& out, const TensorRef& in);
-  // A unary op's input gradient: grad_in = op.backward(grad_out, saved), where saved is the op's
-  // input or output (math::saves(op)), or grad_out itself when the backward reads neither.
-  void (*unary_backward)(int device, UnaryOp op, const TensorRef& grad_in, const TensorRef& grad_out,
-                         const TensorRef& saved);
-  void (*binary)(int device, BinaryOp op, const TensorRef& out, const TensorRef& a,
-                 const TensorRef& b);
-  // out = a op scalar, or scalar op a when scalar_first.
-  void (*binary_scalar)(int device, BinaryOp op, const TensorRef& out, const TensorRef& a,
-                        double scalar, bool scalar_first);
-  // out has in's number of dims, with size 1 on the reduced dims (keepdim layout).
-  void (*reduce)(int device, ReduceKind op, const TensorRef& out, const TensorRef& in);
-  void (*gemm)(int device, const GemmArgs& args);
-
-  void (*mse_loss)(int device, const MseArgs& args);
-
-  void (*adam)(int device, const AdamArgs& args);
-  void (*sgd)(int device, const SgdArgs& args);
-};
-
-// The table for a device type. Throws ember::Error when that backend is not in this build or has
-// no device on this machine.
-const Backend& backend(Device device);
 
 }  // namespace ember::kernels

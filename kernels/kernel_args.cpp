@@ -1,41 +1,9 @@
-// The backend registry: one table per device type, looked up by array index on every op.
-#include "ember/kernels/backend.h"
+// The argument checks and epilogue views every device's gemm and mse_loss kernels share.
+#include "ember/kernels/kernel_args.h"
 
 #include "ember/core/error.h"
 
 namespace ember::kernels {
-
-const Backend& cpu_backend();  // kernels/cpu/backend_cpu.cpp
-#ifdef EMBER_WITH_CUDA
-const Backend& cuda_backend();  // kernels/cuda/backend_cuda.cpp
-#endif
-
-namespace {
-const Backend* table_for(DeviceType type) {
-  switch (type) {
-    case DeviceType::CPU: return &cpu_backend();
-#ifdef EMBER_WITH_CUDA
-    case DeviceType::CUDA: return &cuda_backend();
-#endif
-    default: return nullptr;
-  }
-}
-}  // namespace
-
-const Backend& backend(Device device) {
-  if (device.is_cpu()) [[likely]] {
-    static const Backend& cpu = cpu_backend();
-    return cpu;
-  }
-  const Backend* table = table_for(device.type());
-  EMBER_CHECK(table != nullptr, "ember: device ", device.str(),
-              " is not supported by this build of Ember (built without CUDA; configure with a "
-              "CUDA toolkit and -DEMBER_CUDA=ON)");
-  const int count = table->device_count();
-  EMBER_CHECK(device.index() >= 0 && device.index() < count, "ember: device ", device.str(),
-              " does not exist: this machine has ", count, " CUDA device(s)");
-  return *table;
-}
 
 void check_epilogue_args(const GemmArgs& args, const char* who) {
   if (args.bias.data == nullptr && args.row_sums.data == nullptr && !args.relu) return;
