@@ -32,8 +32,18 @@ DriverLaunchKernelEx driver_launch_kernel_ex() {
 }
 
 // Polling before the worker sleeps: long enough to span the host work between two launches of a
-// training step, short enough not to hold a core once the program stops launching.
-constexpr auto kPollBeforeSleep = std::chrono::microseconds(50);
+// training step, short enough not to hold a core once the program stops launching. A sleeping
+// worker costs a futex wake (several microseconds) on the next push, which is what the poll saves.
+// EMBER_CUDA_LAUNCH_POLL_US overrides the default, to measure it: docs/benchmarks.md has the eager
+// SimpleNet step against the poll length (2026-12-03).
+std::chrono::microseconds poll_before_sleep() {
+  static const std::chrono::microseconds poll = [] {
+    const char* value = std::getenv("EMBER_CUDA_LAUNCH_POLL_US");
+    const long us = value != nullptr ? std::strtol(value, nullptr, 10) : 50;
+    return std::chrono::microseconds(us < 0 ? 0 : us);
+  }();
+  return poll;
+}
 
 inline void cpu_relax() noexcept {
 #if defined(__x86_64__) || defined(__i386__)
@@ -114,7 +124,7 @@ void LaunchQueue::run() noexcept {
   for (;;) {
     if (pushed_.load(std::memory_order_acquire) == next) {
       // Poll for a while, then sleep until a push (or the destructor) wakes us.
-      const auto until = std::chrono::steady_clock::now() + kPollBeforeSleep;
+      const auto until = std::chrono::steady_clock::now() + poll_before_sleep();
       bool arrived = false;
       while (!arrived && std::chrono::steady_clock::now() < until) {
         for (int i = 0; i < 64 && !arrived; ++i) {

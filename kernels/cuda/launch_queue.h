@@ -15,7 +15,8 @@
 // Errors: a launch that fails on the worker (the driver refused it) is reported by the next
 // drain(), as CUDA reports a kernel's own faults at the next synchronizing call.
 //
-// The worker polls for about 50 us after its last launch, then sleeps until the next push.
+// The worker polls for about 50 us after its last launch (EMBER_CUDA_LAUNCH_POLL_US), then sleeps
+// until the next push.
 // EMBER_CUDA_LAUNCH_QUEUE=0 turns the queue off: every launch is then made by the calling thread.
 #pragma once
 
