@@ -103,9 +103,11 @@ Tensor extremum(BinaryOp op, const char* name, const char* node_name, const Tens
            [sa = SavedTensor(a), sb = SavedTensor(b), op](const Tensor& g, Grads& grads) {
              const Tensor& a_ = sa.get("maximum/minimum");
              const Tensor& b_ = sb.get("maximum/minimum");
-             const Tensor wins = op == BinaryOp::Maximum ? ops::binary(BinaryOp::Gt, a_, b_, "maximum")
-                                                         : ops::binary(BinaryOp::Gt, b_, a_, "minimum");
-             const Tensor ties = ops::binary(BinaryOp::Eq, a_, b_, "maximum");
+             // The comparisons give kBool masks; as 0/1 in the inputs' dtype they weigh the gradient.
+             const Tensor wins = ops::to_dtype(op == BinaryOp::Maximum ? ops::binary(BinaryOp::Gt, a_, b_, "maximum")
+                                                                       : ops::binary(BinaryOp::Gt, b_, a_, "minimum"),
+                                               a_.dtype());
+             const Tensor ties = ops::to_dtype(ops::binary(BinaryOp::Eq, a_, b_, "maximum"), a_.dtype());
              const Tensor share_a = wins + ties * 0.5;
              if (grads.needs(0)) grads[0] = ops::sum_to(g * share_a, a_.shape());
              if (grads.needs(1)) grads[1] = ops::sum_to(g * (1.0 - share_a), b_.shape());

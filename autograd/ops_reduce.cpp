@@ -57,7 +57,7 @@ Tensor max_impl(const Tensor& x, unsigned mask, bool keepdim) {
            [sx = SavedTensor(x), sk = SavedTensor(kept), mask](const Tensor& g, Grads& grads) {
              const Tensor& input = sx.get("max");
              // Ties share the gradient equally: mask of maxima divided by their count.
-             const Tensor is_max = ops::binary(BinaryOp::Eq, input, sk.get("max"), "max");
+             const Tensor is_max = ops::to_dtype(ops::binary(BinaryOp::Eq, input, sk.get("max"), "max"), input.dtype());
              const Tensor ties = ops::reduce(ReduceKind::Sum, is_max, mask, true, "max");
              grads[0] = with_kept_dims(g, input.shape(), mask) * (is_max / ties);
            });

@@ -32,7 +32,7 @@ Tensor operator*(double s, const Tensor& a);
 Tensor operator/(double s, const Tensor& a);
 Tensor operator-(const Tensor& a);
 
-// Comparisons, element-wise with broadcasting: 1 where true, 0 where false, in the operands' dtype.
+// Comparisons, element-wise with broadcasting: a kBool tensor, true where a == b (a > b).
 // Not differentiable.
 Tensor eq(const Tensor& a, const Tensor& b);
 Tensor gt(const Tensor& a, const Tensor& b);

@@ -7,12 +7,19 @@
 #include <string_view>
 
 #include "ember/core/error.h"
+#include "ember/core/half_types.h"
 
 // X(Name, C++ type, printed name, is_floating, accumulation dtype). The enum's values are the
 // positions in this list; checkpoints store them, so new dtypes go at the end.
-#define EMBER_DTYPES(X)                               \
-  X(Float32, float, "float32", true, Float64)         \
-  X(Float64, double, "float64", true, Float64)
+#define EMBER_DTYPES(X)                                  \
+  X(Float32, float, "float32", true, Float64)            \
+  X(Float64, double, "float64", true, Float64)           \
+  X(BFloat16, ::ember::BFloat16, "bfloat16", true, Float32) \
+  X(Float16, ::ember::Half, "float16", true, Float32)     \
+  X(Int64, std::int64_t, "int64", false, Int64)          \
+  X(Int32, std::int32_t, "int32", false, Int64)          \
+  X(UInt8, std::uint8_t, "uint8", false, Int64)          \
+  X(Bool, bool, "bool", false, Int64)
 
 namespace ember {
 
@@ -22,11 +29,17 @@ enum class DType : std::uint8_t { EMBER_DTYPES(EMBER_DTYPE_ENUM) };
 
 inline constexpr DType kFloat32 = DType::Float32;
 inline constexpr DType kFloat64 = DType::Float64;
+inline constexpr DType kBFloat16 = DType::BFloat16;
+inline constexpr DType kFloat16 = DType::Float16;
+inline constexpr DType kInt64 = DType::Int64;
+inline constexpr DType kInt32 = DType::Int32;
+inline constexpr DType kUInt8 = DType::UInt8;
+inline constexpr DType kBool = DType::Bool;
 
 #define EMBER_DTYPE_COUNT(Name, type, name, floating, accumulate) +1
 inline constexpr int kDTypeCount = 0 EMBER_DTYPES(EMBER_DTYPE_COUNT);
 #undef EMBER_DTYPE_COUNT
-static_assert(kDTypeCount == 2, "a dtype was added: extend dispatch_dtype's callers and the dtype tests");
+static_assert(kDTypeCount == 8, "a dtype was added: extend the dtype tests (tests/dtype_test.cpp)");
 
 struct DTypeTraits {
   std::string_view name;  // as PyTorch prints it: "float32"
@@ -66,7 +79,7 @@ template <typename T> inline constexpr DType dtype_of_v = dtype_of<T>::value;
 
 // Calls fn with a value of the C++ type that `dtype` stands for: the one place where a dtype
 // becomes a template argument. Every dtype of the list is a case, so a new one reaches every
-// caller at compile time.
+// caller at compile time. For storage work: copies, conversions, fills, printing.
 template <typename Fn> decltype(auto) dispatch_dtype(DType dtype, Fn&& fn) {
   switch (dtype) {
 #define EMBER_DTYPE_CASE(Name, type, name, floating, accumulate) \
@@ -75,6 +88,18 @@ template <typename Fn> decltype(auto) dispatch_dtype(DType dtype, Fn&& fn) {
 #undef EMBER_DTYPE_CASE
   }
   EMBER_FAIL("ember: unknown dtype code ", static_cast<int>(dtype));
+}
+
+// The dtypes arithmetic kernels compute in: float32 and float64. Others throw, naming `op`; core's
+// ops check first (ops::check_arithmetic_dtype) so that users see their op's name there.
+template <typename Fn> decltype(auto) dispatch_arithmetic(DType dtype, const char* op, Fn&& fn) {
+  switch (dtype) {
+    case DType::Float32: return fn(float{});
+    case DType::Float64: return fn(double{});
+    default: break;
+  }
+  EMBER_FAIL("ember: ", op, " does not support dtype ", dtype_name(dtype),
+             " yet (float32 and float64 only); convert with .to(ember::kFloat32)");
 }
 
 }  // namespace ember

@@ -31,6 +31,7 @@ GeneratorState reserve(std::uint64_t n) {
 
 Tensor random(const Shape& shape, kernels::RandomKind kind, double a, double b, TensorOptions options) {
   Tensor out = empty(shape, options);
+  ops::check_arithmetic_dtype(kind == kernels::RandomKind::Normal ? "randn" : "rand/uniform", out);
   const std::int64_t n = out.numel();
   if (n == 0) return out;
   const GeneratorState at = reserve(static_cast<std::uint64_t>(n));

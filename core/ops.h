@@ -22,6 +22,9 @@ kernels::TensorRef ref(const Tensor& t);
 
 // Throws unless every tensor is defined and all share one dtype and one device.
 void check_same_dtype_device(const char* op, const Tensor& a, const Tensor& b);
+// Throws an ember::Error naming `op` and the dtype unless `t` is of a dtype the arithmetic kernels
+// compute in (float32, float64); the other dtypes are storage only for now.
+void check_arithmetic_dtype(const char* op, const Tensor& t);
 
 Tensor unary(UnaryOp op, const Tensor& x);
 // The input gradient of unary op `op` for output gradient g: op's backward formula applied to g and

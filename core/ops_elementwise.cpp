@@ -1,6 +1,7 @@
-// Element-wise ops: checks, broadcasting and output allocation around the backend's kernels.
+// Element-wise ops: checks, broadcasting and output allocation around the registered kernels.
 #include "ember/core/log.h"
 #include "ember/core/ops.h"
+#include "ember/kernels/elementwise_math.h"
 
 namespace ember::ops {
 
@@ -15,6 +16,11 @@ void check_same_dtype_device(const char* op, const Tensor& a, const Tensor& b) {
               " and ", b.device(), "); move one with .to(device) first");
   EMBER_CHECK(a.dtype() == b.dtype(), op, ": operands have different dtypes (", a.dtype(),
               " and ", b.dtype(), "); convert one with .to(dtype) first");
+}
+
+void check_arithmetic_dtype(const char* op, const Tensor& t) {
+  EMBER_CHECK(t.dtype() == kFloat32 || t.dtype() == kFloat64, op, ": dtype ", t.dtype(),
+              " is not supported (float32 and float64 only for now); convert with .to(ember::kFloat32)");
 }
 
 namespace {
@@ -34,6 +40,7 @@ kernels::TensorRef broadcast_ref(const Tensor& t, const Shape& shape) {
 }  // namespace
 
 Tensor unary(UnaryOp op, const Tensor& x) {
+  check_arithmetic_dtype(kernels::op_name(op), x);
   Tensor out = empty(x.shape(), x.options());
   if (x.numel() > 0) kernels::call<kernels::Kernel::unary>(x.device(), op, ref(out), ref(x));
   return out;
@@ -42,6 +49,7 @@ Tensor unary(UnaryOp op, const Tensor& x) {
 Tensor unary_backward(UnaryOp op, const Tensor& g, const Tensor& saved) {
   const Tensor& s = saved.defined() ? saved : g;
   check_same_dtype_device(kernels::backward_name(op), g, s);
+  check_arithmetic_dtype(kernels::backward_name(op), g);
   EMBER_CHECK(g.shape() == s.shape(), kernels::backward_name(op), ": gradient of shape ", g.shape(),
               " for an output of shape ", s.shape());
   Tensor out = empty(g.shape(), g.options());
@@ -51,15 +59,17 @@ Tensor unary_backward(UnaryOp op, const Tensor& g, const Tensor& saved) {
 
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
   check_same_dtype_device(name, a, b);
+  check_arithmetic_dtype(name, a);
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
-  Tensor out = empty(shape, a.options());
+  Tensor out = empty(shape, a.options().dtype(kernels::math::returns_bool(op) ? kBool : a.dtype()));
   if (out.numel() > 0) {
     kernels::call<kernels::Kernel::binary>(a.device(), op, ref(out), broadcast_ref(a, shape), broadcast_ref(b, shape));
   }
   return out;
 }
 
-Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_first, const char*) {
+Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_first, const char* name) {
+  check_arithmetic_dtype(name, a);
   if (op == BinaryOp::Pow && !scalar_first) {
     // The exponent rounded to the tensor's dtype, as the kernel would see it.
     const double s = a.dtype() == kFloat32 ? static_cast<double>(static_cast<float>(scalar)) : scalar;
@@ -68,7 +78,7 @@ Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_fi
     if (s == 0.5) return unary(UnaryOp::Sqrt, a);
     if (s == -1.0) return unary(UnaryOp::Reciprocal, a);
   }
-  Tensor out = empty(a.shape(), a.options());
+  Tensor out = empty(a.shape(), a.options().dtype(kernels::math::returns_bool(op) ? kBool : a.dtype()));
   if (out.numel() > 0) {
     kernels::call<kernels::Kernel::binary_scalar>(a.device(), op, ref(out), ref(a), scalar, scalar_first);
   }
@@ -77,6 +87,7 @@ Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_fi
 
 MseResult mse_loss(const Tensor& input, const Tensor& target, double divisor, std::optional<double> grad_scale) {
   check_same_dtype_device("mse_loss", input, target);
+  check_arithmetic_dtype("mse_loss", input);
   EMBER_CHECK(input.shape() == target.shape(), "mse_loss: input shape ", input.shape(),
               " and target shape ", target.shape(), " differ; they must be equal");
   MseResult result{empty({}, input.options()), grad_scale ? empty(input.shape(), input.options()) : Tensor()};

@@ -107,6 +107,7 @@ void run_gemm(const Tensor& out, const kernels::TensorRef& a, const kernels::Ten
 
 Tensor matmul_matrices(const Tensor& a, const Tensor& b) {
   check_same_dtype_device("matmul", a, b);
+  check_arithmetic_dtype("matmul", a);
   // 1-D operands are promoted to matrices by the differentiable matmul (autograd/ops_linalg.cpp),
   // so that their gradients flow through the promotion; this op takes matrices and batches.
   EMBER_CHECK(a.dim() >= 2 && b.dim() >= 2, "matmul: internal: operands of shapes ", a.shape(),
@@ -141,6 +142,7 @@ Tensor matmul_matrices(const Tensor& a, const Tensor& b) {
 
 Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, bool relu) {
   check_same_dtype_device("linear", x, w);
+  check_arithmetic_dtype("linear", x);
   EMBER_CHECK(w.dim() == 2 && x.dim() >= 1 && x.shape().back() == w.shape()[1],
               "linear: input of shape ", x.shape(), " does not match weight of shape ", w.shape(),
               " (expected input [..., ", w.dim() == 2 ? w.shape()[1] : -1, "] and weight [out, in])");

@@ -4,6 +4,7 @@
 namespace ember::ops {
 
 Tensor reduce(ReduceKind op, const Tensor& x, unsigned dim_mask, bool keepdim, const char* name) {
+  check_arithmetic_dtype(name, x);
   Shape kept = x.shape();
   Shape squeezed;
   for (int d = 0; d < x.dim(); ++d) {

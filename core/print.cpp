@@ -1,6 +1,7 @@
-// Printing tensors the way PyTorch does: one format for every element (fixed with 4 decimals,
-// integers as "1.", or scientific when magnitudes span too much), aligned columns, "..." past
-// 1000 elements, and dtype/device/requires_grad suffixes when they are not the defaults.
+// Printing tensors the way PyTorch does: one format for every element (floating dtypes fixed with
+// 4 decimals, whole numbers as "1.", or scientific when magnitudes span too much; integer dtypes as
+// integers; bool as True/False), aligned columns, "..." past 1000 elements, and dtype/device/
+// requires_grad suffixes when they are not the defaults (float32, int64 and bool print no dtype).
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -18,7 +19,6 @@ constexpr std::int64_t kEdgeItems = 3;
 
 struct Formatter {
   enum class Mode { Integer, Fixed, Scientific } mode = Mode::Integer;
-  int width = 1;
 
   std::string format(double v) const {
     char buf[64];
@@ -30,10 +30,6 @@ struct Formatter {
       case Mode::Scientific: std::snprintf(buf, sizeof buf, "%.4e", v); break;
     }
     return buf;
-  }
-  std::string padded(double v) const {
-    std::string s = format(v);
-    return std::string(static_cast<std::size_t>(std::max<int>(0, width - static_cast<int>(s.size()))), ' ') + s;
   }
 };
 
@@ -55,7 +51,6 @@ Formatter make_formatter(const std::vector<double>& values) {
   } else {
     f.mode = all_int ? Formatter::Mode::Integer : Formatter::Mode::Fixed;
   }
-  for (double v : values) f.width = std::max<int>(f.width, static_cast<int>(f.format(v).size()));
   return f;
 }
 
@@ -72,9 +67,26 @@ std::vector<std::int64_t> shown_indices(std::int64_t size, bool summarize) {
   return idx;
 }
 
-void print_dim(std::ostream& out, const std::vector<double>& values, const Shape& shape,
-               const Strides& strides, int dim, std::int64_t base, const Formatter& f,
-               bool summarize, int indent) {
+// Every element's text, right-aligned to the widest.
+std::vector<std::string> element_texts(const Tensor& t) {
+  std::vector<std::string> texts;
+  if (is_floating(t.dtype())) {
+    const std::vector<double> values = t.to_vector<double>();
+    const Formatter f = make_formatter(values);
+    for (double v : values) texts.push_back(f.format(v));
+  } else if (t.dtype() == kBool) {
+    for (bool v : t.to_vector<bool>()) texts.emplace_back(v ? "True" : "False");
+  } else {
+    for (std::int64_t v : t.to_vector<std::int64_t>()) texts.push_back(std::to_string(v));
+  }
+  std::size_t width = 0;
+  for (const std::string& text : texts) width = std::max(width, text.size());
+  for (std::string& text : texts) text.insert(0, width - text.size(), ' ');
+  return texts;
+}
+
+void print_dim(std::ostream& out, const std::vector<std::string>& texts, const Shape& shape,
+               const Strides& strides, int dim, std::int64_t base, bool summarize, int indent) {
   out << '[';
   const auto idx = shown_indices(shape[dim], summarize);
   const bool last_dim = dim == shape.size() - 1;
@@ -92,8 +104,8 @@ void print_dim(std::ostream& out, const std::vector<double>& values, const Shape
       continue;
     }
     const std::int64_t at = base + idx[k] * strides[dim];
-    if (last_dim) out << f.padded(values[static_cast<std::size_t>(at)]);
-    else print_dim(out, values, shape, strides, dim + 1, at, f, summarize, indent);
+    if (last_dim) out << texts[static_cast<std::size_t>(at)];
+    else print_dim(out, texts, shape, strides, dim + 1, at, summarize, indent);
   }
   out << ']';
 }
@@ -102,19 +114,18 @@ void print_dim(std::ostream& out, const std::vector<double>& values, const Shape
 
 std::ostream& operator<<(std::ostream& out, const Tensor& t) {
   if (!t.defined()) return out << "tensor(undefined)";
-  const std::vector<double> values = t.to_vector<double>();
+  const std::vector<std::string> texts = element_texts(t);
   const bool summarize = t.numel() > kSummarizeThreshold;
-  const Formatter f = make_formatter(values);
   out << "tensor(";
   if (t.dim() == 0) {
-    out << f.format(values[0]);
+    out << texts[0];
   } else if (t.numel() == 0) {
     out << "[]";
     if (t.dim() != 1) out << ", size=" << t.shape();
   } else {
-    print_dim(out, values, t.shape(), contiguous_strides(t.shape()), 0, 0, f, summarize, 7);
+    print_dim(out, texts, t.shape(), contiguous_strides(t.shape()), 0, 0, summarize, 7);
   }
-  if (t.dtype() != kFloat32) out << ", dtype=" << t.dtype();
+  if (t.dtype() != kFloat32 && t.dtype() != kInt64 && t.dtype() != kBool) out << ", dtype=" << t.dtype();
   if (!t.device().is_cpu()) out << ", device='" << t.device().str() << "'";
   if (t.requires_grad()) out << ", requires_grad=True";
   return out << ')';

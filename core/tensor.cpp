@@ -34,29 +34,39 @@ template <typename T> T* Tensor::data_ptr() const {
               "; move it to the CPU with .to(Device::cpu()) first");
   return static_cast<T*>(raw_data());
 }
-template float* Tensor::data_ptr<float>() const;
-template double* Tensor::data_ptr<double>() const;
+#define EMBER_INSTANTIATE_DATA_PTR(Name, type, name, floating, accumulate) \
+  template type* Tensor::data_ptr<type>() const;
+EMBER_DTYPES(EMBER_INSTANTIATE_DATA_PTR)
+#undef EMBER_INSTANTIATE_DATA_PTR
 
 template <typename T> std::vector<T> Tensor::to_vector() const {
   // One conversion and one host copy, whatever the layout: make a contiguous tensor of dtype T
   // on this device, then copy its bytes to the host.
   Tensor src = ops::contiguous(ops::to_dtype(*this, dtype_of_v<T>));
-  std::vector<T> out(static_cast<std::size_t>(src.numel()));
-  if (!out.empty()) {
-    kernels::runtime(src.device()).copy_to_host(out.data(), src.raw_data(), out.size() * sizeof(T), src.device().index());
+  if constexpr (std::is_same_v<T, bool>) {
+    // std::vector<bool> packs bits: read bytes, then convert.
+    const std::vector<std::uint8_t> bytes = ops::to_dtype(src, kUInt8).to_vector<std::uint8_t>();
+    return std::vector<bool>(bytes.begin(), bytes.end());
+  } else {
+    const auto n = static_cast<std::size_t>(src.numel());
+    std::vector<T> out(n);
+    if (n > 0) {
+      kernels::runtime(src.device()).copy_to_host(out.data(), src.raw_data(), n * sizeof(T), src.device().index());
+    }
+    return out;
   }
-  return out;
 }
-template std::vector<float> Tensor::to_vector<float>() const;
-template std::vector<double> Tensor::to_vector<double>() const;
 
 template <typename T> T Tensor::item() const {
   EMBER_CHECK(numel() == 1, "Tensor::item: only a one-element tensor converts to a number, this "
               "one has shape ", shape(), " (", numel(), " elements)");
   return to_vector<T>()[0];
 }
-template float Tensor::item<float>() const;
-template double Tensor::item<double>() const;
+#define EMBER_INSTANTIATE_READ(Name, type, name, floating, accumulate) \
+  template std::vector<type> Tensor::to_vector<type>() const;          \
+  template type Tensor::item<type>() const;
+EMBER_DTYPES(EMBER_INSTANTIATE_READ)
+#undef EMBER_INSTANTIATE_READ
 
 Tensor& Tensor::requires_grad_(bool value) {
   EMBER_CHECK(is_leaf(), "Tensor::requires_grad_: only leaf tensors can change requires_grad; "

@@ -228,11 +228,12 @@ struct Maximum {
 struct Minimum {
   template <typename T> EMBER_HOST_DEVICE T operator()(T a, T b) const { return (a < b || math::isnan(a)) ? a : b; }
 };
+// Comparisons give bool, whatever the operands' dtype (a kBool tensor, as in PyTorch).
 struct Eq {
-  template <typename T> EMBER_HOST_DEVICE T operator()(T a, T b) const { return a == b ? T(1) : T(0); }
+  template <typename T> EMBER_HOST_DEVICE bool operator()(T a, T b) const { return a == b; }
 };
 struct Gt {
-  template <typename T> EMBER_HOST_DEVICE T operator()(T a, T b) const { return a > b ? T(1) : T(0); }
+  template <typename T> EMBER_HOST_DEVICE bool operator()(T a, T b) const { return a > b; }
 };
 
 // ---- From the op lists to the functors ----------------------------------------------------------
@@ -241,6 +242,14 @@ struct Gt {
 template <typename Op> struct BackwardOf {
   template <typename T> EMBER_HOST_DEVICE T operator()(T g, T s) const { return Op{}.backward(g, s); }
 };
+
+// True for the binary ops whose result is bool (comparisons): their output tensor is kBool.
+constexpr bool returns_bool(BinaryOp op) {
+#define EMBER_OP_RETURNS_BOOL(Name, function) std::is_same_v<decltype(Name{}(0.0f, 0.0f)), bool>,
+  constexpr bool kBools[] = {EMBER_BINARY_OPS(EMBER_OP_RETURNS_BOOL)};
+#undef EMBER_OP_RETURNS_BOOL
+  return kBools[static_cast<int>(op)];
+}
 
 constexpr Saves saves(UnaryOp op) {
 #define EMBER_OP_SAVES(Name, function) Name::saves,

@@ -29,7 +29,8 @@
   X(Silu, silu)
 
 // Functions of two tensors (broadcast) or of a tensor and a scalar. Their backward formulas are
-// compositions of these ops, written in autograd/ops_elementwise.cpp; Eq and Gt have none.
+// compositions of these ops, written in autograd/ops_elementwise.cpp; the comparisons Eq and Gt
+// have none, and their result is a kBool tensor.
 #define EMBER_BINARY_OPS(X) \
   X(Add, add)               \
   X(Sub, sub)               \

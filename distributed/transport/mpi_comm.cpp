@@ -28,6 +28,7 @@ MPI_Datatype mpi_type(DType dtype) {
   switch (dtype) {
     case DType::Float32: return MPI_FLOAT;
     case DType::Float64: return MPI_DOUBLE;
+    default: break;  // the storage-only dtypes
   }
   EMBER_FAIL("distributed: MPI collectives do not support dtype ", dtype_name(dtype));
 }

@@ -31,6 +31,7 @@ ncclDataType_t nccl_type(DType dtype) {
   switch (dtype) {
     case DType::Float32: return ncclFloat32;
     case DType::Float64: return ncclFloat64;
+    default: break;  // the storage-only dtypes
   }
   EMBER_FAIL("distributed: NCCL collectives do not support dtype ", dtype_name(dtype));
 }

@@ -63,8 +63,9 @@ void unary_loop(const TensorRef& out, const TensorRef& in) {
 
 // ---- Binary ---------------------------------------------------------------------------------
 
-template <typename Op, typename T>
-void binary_run(T* o, std::int64_t so, const T* a, std::int64_t sa, const T* b, std::int64_t sb,
+// Out is T, or bool for comparisons.
+template <typename Op, typename T, typename Out>
+void binary_run(Out* o, std::int64_t so, const T* a, std::int64_t sa, const T* b, std::int64_t sb,
                 std::int64_t n) {
   constexpr Op op{};
   if (so == 1) {
@@ -90,7 +91,8 @@ void binary_run(T* o, std::int64_t so, const T* a, std::int64_t sa, const T* b, 
 
 template <typename Op, typename T>
 void binary_loop(const TensorRef& out, Operand<T> a, Operand<T> b) {
-  T* o = out.ptr<T>();
+  using Out = decltype(Op{}(T{}, T{}));
+  Out* o = out.ptr<Out>();
   if (out.is_contiguous()) {
     const bool ac = a.contiguous(), bc = b.contiguous();
     if (ac && bc) return binary_run<Op>(o, 1, a.data, 1, b.data, 1, out.numel());
@@ -161,7 +163,7 @@ void fill_loop(const TensorRef& out, T value) {
 }  // namespace
 
 void unary(int /*device*/, UnaryOp op, const TensorRef& out, const TensorRef& in) {
-  dispatch_dtype(out.dtype, [&](auto tag) {
+  dispatch_arithmetic(out.dtype, "unary", [&](auto tag) {
     using T = decltype(tag);
     math::visit(op, [&](auto f) { unary_loop<decltype(f), T>(out, in); });
   });
@@ -169,7 +171,7 @@ void unary(int /*device*/, UnaryOp op, const TensorRef& out, const TensorRef& in
 
 void unary_backward(int /*device*/, UnaryOp op, const TensorRef& grad_in, const TensorRef& grad_out,
                     const TensorRef& saved) {
-  dispatch_dtype(grad_in.dtype, [&](auto tag) {
+  dispatch_arithmetic(grad_in.dtype, "unary_backward", [&](auto tag) {
     using T = decltype(tag);
     math::visit(op, [&](auto f) {
       binary_loop<math::BackwardOf<decltype(f)>>(grad_in, Operand<T>{grad_out.ptr<T>(), &grad_out},
@@ -180,7 +182,7 @@ void unary_backward(int /*device*/, UnaryOp op, const TensorRef& grad_in, const 
 
 void binary(int /*device*/, BinaryOp op, const TensorRef& out, const TensorRef& a,
             const TensorRef& b) {
-  dispatch_dtype(out.dtype, [&](auto tag) {
+  dispatch_arithmetic(a.dtype, "binary", [&](auto tag) {
     using T = decltype(tag);
     binary_dispatch<T>(op, out, {a.ptr<T>(), &a}, {b.ptr<T>(), &b});
   });
@@ -188,7 +190,7 @@ void binary(int /*device*/, BinaryOp op, const TensorRef& out, const TensorRef& 
 
 void binary_scalar(int /*device*/, BinaryOp op, const TensorRef& out, const TensorRef& a,
                    double scalar, bool scalar_first) {
-  dispatch_dtype(out.dtype, [&](auto tag) {
+  dispatch_arithmetic(a.dtype, "binary_scalar", [&](auto tag) {
     using T = decltype(tag);
     // The scalar is rounded to the tensor's dtype first, as PyTorch does for a Python number
     // combined with a float tensor.

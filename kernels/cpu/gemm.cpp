@@ -191,7 +191,7 @@ void gemm(int /*device*/, const GemmArgs& args) {
   // product() adds the bias; relu and the row sums run through the backend's own unary and reduce
   // (reduce sums in double). allow_tf32 has no CPU meaning: float32 products are computed in
   // float32.
-  dispatch_dtype(c.dtype, [&](auto tag) { gemm_typed<decltype(tag)>(args); });
+  dispatch_arithmetic(c.dtype, "matmul", [&](auto tag) { gemm_typed<decltype(tag)>(args); });
   if (args.relu) unary(0, UnaryOp::Relu, c, c);
   if (args.row_sums.data != nullptr) reduce(0, ReduceKind::Sum, row_sums_as_reduce_output(args), a);
 }

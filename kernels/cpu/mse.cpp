@@ -59,7 +59,7 @@ template <bool kGrad, typename T> void mse_loop(const MseArgs& args) {
 
 void mse_loss(int /*device*/, const MseArgs& args) {
   check_mse_args(args, "CPU backend");
-  dispatch_dtype(args.input.dtype, [&](auto tag) {
+  dispatch_arithmetic(args.input.dtype, "mse_loss", [&](auto tag) {
     using T = decltype(tag);
     if (args.grad_input.data != nullptr) mse_loop<true, T>(args);
     else mse_loop<false, T>(args);

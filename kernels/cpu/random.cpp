@@ -35,7 +35,7 @@ void random(int /*device*/, const TensorRef& out, RandomKind kind, std::uint64_t
   // meaning here; core draws into a fresh contiguous tensor and copies if it needs to.
   EMBER_CHECK(out.is_contiguous(), "ember: cpu random: the output must be contiguous (sizes ",
               out.sizes.str(), ", strides ", out.strides.str(), ")");
-  dispatch_dtype(out.dtype, [&](auto tag) {
+  dispatch_arithmetic(out.dtype, "random", [&](auto tag) {
     random_loop<decltype(tag)>(out, kind, seed, offset, a, b);
   });
 }

@@ -192,7 +192,7 @@ void reduce(int /*device*/, ReduceKind op, const TensorRef& out, const TensorRef
                 ", dim ", d, ")");
   }
   if (out.numel() == 0) return;
-  dispatch_dtype(in.dtype, [&](auto tag) {
+  dispatch_arithmetic(in.dtype, "reduce", [&](auto tag) {
     using T = decltype(tag);
     if (op == ReduceKind::Sum) return reduce_loop<SumReducer<T>, T>(out, in);
     return reduce_loop<MaxReducer<T>, T>(out, in);

@@ -238,7 +238,7 @@ void adam(int device, const AdamArgs& args) {
     }
     builder.flush(launch);
   };
-  dispatch_dtype(dtype, [&](auto zero) {
+  dispatch_arithmetic(dtype, "adam", [&](auto zero) {
     using T = decltype(zero);
     if (count <= kSmallTable) run.template operator()<T, kSmallTable>();
     else run.template operator()<T, kMaxTensors>();

@@ -150,23 +150,27 @@ void launch_elementwise(const TensorRef& out, const TensorRef* const (&ins)[N > 
   }
 }
 
-void check_operand(const char* op, const TensorRef& out, const TensorRef& in) {
+// `out_dtype`: what the output must be, the input's dtype unless the op is a comparison (bool).
+void check_operand(const char* op, const TensorRef& out, const TensorRef& in, DType out_dtype) {
   EMBER_CHECK(in.sizes == out.sizes, "ember (CUDA backend) ", op, ": input sizes ", in.sizes.str(),
               " differ from output sizes ", out.sizes.str(), " (inputs must be broadcast by the caller)");
-  EMBER_CHECK(in.dtype == out.dtype, "ember (CUDA backend) ", op, ": input dtype ", dtype_name(in.dtype),
-              " differs from output dtype ", dtype_name(out.dtype));
+  EMBER_CHECK(out.dtype == out_dtype, "ember (CUDA backend) ", op, ": output dtype ", dtype_name(out.dtype),
+              " for an input of dtype ", dtype_name(in.dtype), " (expected ", dtype_name(out_dtype), ")");
+}
+void check_operand(const char* op, const TensorRef& out, const TensorRef& in) {
+  check_operand(op, out, in, in.dtype);
 }
 
 // Functors built from the op table with a bound scalar or constant.
 template <typename Op, typename T> struct ScalarRight {  // x op s
   Op op;
   T s;
-  __device__ T operator()(T x) const { return op(x, s); }
+  __device__ auto operator()(T x) const { return op(x, s); }
 };
 template <typename Op, typename T> struct ScalarLeft {  // s op x
   Op op;
   T s;
-  __device__ T operator()(T x) const { return op(s, x); }
+  __device__ auto operator()(T x) const { return op(s, x); }
 };
 template <typename T> struct Constant {
   T value;
@@ -181,7 +185,7 @@ struct Identity {
 void unary(int device, UnaryOp op, const TensorRef& out, const TensorRef& in) {
   check_operand("unary", out, in);
   const DeviceGuard guard(device);
-  dispatch_dtype(out.dtype, [&](auto zero) {
+  dispatch_arithmetic(out.dtype, "unary", [&](auto zero) {
     using T = decltype(zero);
     math::visit(op, [&](auto f) { launch_elementwise<T, T, 1>(out, {&in}, f, device); });
   });
@@ -192,7 +196,7 @@ void unary_backward(int device, UnaryOp op, const TensorRef& grad_in, const Tens
   check_operand("unary_backward", grad_in, grad_out);
   check_operand("unary_backward", grad_in, saved);
   const DeviceGuard guard(device);
-  dispatch_dtype(grad_in.dtype, [&](auto zero) {
+  dispatch_arithmetic(grad_in.dtype, "unary_backward", [&](auto zero) {
     using T = decltype(zero);
     math::visit(op, [&](auto f) {
       launch_elementwise<T, T, 2>(grad_in, {&grad_out, &saved}, math::BackwardOf<decltype(f)>{}, device);
@@ -201,26 +205,31 @@ void unary_backward(int device, UnaryOp op, const TensorRef& grad_in, const Tens
 }
 
 void binary(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, const TensorRef& b) {
-  check_operand("binary", out, a);
-  check_operand("binary", out, b);
+  const DType out_dtype = math::returns_bool(op) ? kBool : a.dtype;
+  check_operand("binary", out, a, out_dtype);
+  check_operand("binary", out, b, out_dtype);
   const DeviceGuard guard(device);
-  dispatch_dtype(out.dtype, [&](auto zero) {
+  dispatch_arithmetic(a.dtype, "binary", [&](auto zero) {
     using T = decltype(zero);
-    math::visit(op, [&](auto f) { launch_elementwise<T, T, 2>(out, {&a, &b}, f, device); });
+    math::visit(op, [&](auto f) {
+      using Out = decltype(f(T{}, T{}));
+      launch_elementwise<Out, T, 2>(out, {&a, &b}, f, device);
+    });
   });
 }
 
 void binary_scalar(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, double scalar,
                    bool scalar_first) {
-  check_operand("binary_scalar", out, a);
+  check_operand("binary_scalar", out, a, math::returns_bool(op) ? kBool : a.dtype);
   const DeviceGuard guard(device);
-  dispatch_dtype(out.dtype, [&](auto zero) {
+  dispatch_arithmetic(a.dtype, "binary_scalar", [&](auto zero) {
     using T = decltype(zero);
     const T s = static_cast<T>(scalar);  // the scalar takes the tensor's dtype, as in PyTorch
     math::visit(op, [&](auto f) {
       using Op = decltype(f);
-      if (scalar_first) launch_elementwise<T, T, 1>(out, {&a}, ScalarLeft<Op, T>{f, s}, device);
-      else launch_elementwise<T, T, 1>(out, {&a}, ScalarRight<Op, T>{f, s}, device);
+      using Out = decltype(f(T{}, T{}));
+      if (scalar_first) launch_elementwise<Out, T, 1>(out, {&a}, ScalarLeft<Op, T>{f, s}, device);
+      else launch_elementwise<Out, T, 1>(out, {&a}, ScalarRight<Op, T>{f, s}, device);
     });
   });
 }
@@ -229,7 +238,7 @@ void fill(int device, const TensorRef& out, double value) {
   const std::int64_t n = out.numel();
   if (n == 0) return;
   const DeviceGuard guard(device);
-  // +0.0 is all-zero bits in both dtypes: a contiguous zero fill is a memset.
+  // +0.0 is all-zero bits in every dtype: a contiguous zero fill is a memset.
   if (value == 0.0 && !std::signbit(value) && out.is_contiguous()) {
     const std::size_t bytes = static_cast<std::size_t>(n) * element_size(out.dtype);
     EMBER_CUDA_CHECK(cudaMemsetAsync(out.data, 0, bytes, context(device).stream()));

@@ -67,6 +67,7 @@ cudaDataType_t blas_data_type(DType dtype) {
   switch (dtype) {
     case DType::Float32: return CUDA_R_32F;
     case DType::Float64: return CUDA_R_64F;
+    default: break;  // the storage-only dtypes
   }
   EMBER_FAIL("ember (CUDA backend) gemm: no cuBLAS type for dtype ", dtype_name(dtype));
 }

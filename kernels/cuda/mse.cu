@@ -105,7 +105,7 @@ void mse_loss(int device, const MseArgs& args) {
   const DeviceContext& ctx = context(device);
   const Strides* strides[2] = {&args.input.strides, &args.target.strides};
   const Layout<2> elements = make_layout<2>(args.input.sizes, strides);
-  dispatch_dtype(args.input.dtype, [&](auto zero) {
+  dispatch_arithmetic(args.input.dtype, "mse_loss", [&](auto zero) {
     using T = decltype(zero);
     if (fits_32bit(elements)) launch_mse<T, std::int32_t>(ctx, args, elements);
     else launch_mse<T, std::int64_t>(ctx, args, elements);

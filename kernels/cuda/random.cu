@@ -68,7 +68,7 @@ void random(int device, const TensorRef& out, RandomKind kind, std::uint64_t see
   const OffsetCalc<1, std::int64_t> calc(contiguous ? Layout<1>{} : make_layout<1>(out.sizes, strides));
   const RandomParams params{seed, offset, a, b};
   const unsigned grid = grid_size(n, ctx.sm_count);
-  dispatch_dtype(out.dtype, [&](auto zero) {
+  dispatch_arithmetic(out.dtype, "random", [&](auto zero) {
     using T = decltype(zero);
     if (kind == RandomKind::Uniform)
       launch_overlapped<random_kernel<T, RandomKind::Uniform>>(ctx, grid, kBlockSize, out.ptr<T>(), calc, contiguous, n, params);

@@ -331,7 +331,7 @@ void reduce(int device, ReduceKind op, const TensorRef& out, const TensorRef& in
   }
   const DeviceGuard guard(device);
   const DeviceContext& ctx = context(device);
-  dispatch_dtype(in.dtype, [&](auto zero) {
+  dispatch_arithmetic(in.dtype, "reduce", [&](auto zero) {
     using T = decltype(zero);
     if (op == ReduceKind::Sum) run_reduce<T>(ctx, out, in, plan, SumOp<double>{});
     else run_reduce<T>(ctx, out, in, plan, MaxOp<T>{});

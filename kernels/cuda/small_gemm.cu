@@ -101,7 +101,7 @@ bool small_gemm(int device, const GemmArgs& args) {
   const dim3 grid(static_cast<unsigned>((outputs + kWarpsPerBlock - 1) / kWarpsPerBlock), static_cast<unsigned>(batch));
   const DeviceGuard guard(device);
   const DeviceContext& ctx = context(device);
-  dispatch_dtype(c.dtype, [&](auto zero) {
+  dispatch_arithmetic(c.dtype, "matmul", [&](auto zero) {
     using T = decltype(zero);
     const SmallGemmParams<T> params{
         .a = a.ptr<const T>(),
