@@ -15,6 +15,7 @@
 #include "ember/core/factories.h"
 #include "ember/core/tensor.h"
 #include "ember/distributed/process_group.h"
+#include "ember/distributed/rank_device.h"
 #include "ember/distributed/sampler.h"
 #include "ember/nn/activation.h"
 #include "ember/nn/checkpoint.h"
