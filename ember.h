@@ -13,6 +13,7 @@
 #include "ember/core/dtype.h"
 #include "ember/core/error.h"
 #include "ember/core/factories.h"
+#include "ember/core/fastest_device.h"
 #include "ember/core/tensor.h"
 #include "ember/distributed/process_group.h"
 #include "ember/distributed/rank_device.h"
