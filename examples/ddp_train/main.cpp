@@ -107,7 +107,8 @@ int main(int argc, char** argv) {
 
     const DataSet data(opt.samples);
     manual_seed(static_cast<std::uint64_t>(7 + group->rank()));  // DDP replaces these with rank 0's
-    nn::Sequential mlp(nn::Linear(kFeatures, 128), nn::ReLU(), nn::Linear(128, 128), nn::ReLU(), nn::Linear(128, 1));
+    const nn::LinearOptions relu{.activation = Activation::Relu};  // each ReLU fused into its layer
+    nn::Sequential mlp(nn::Linear(kFeatures, 128, relu), nn::Linear(128, 128, relu), nn::Linear(128, 1));
     mlp->to(device);
     nn::DistributedDataParallel model(mlp, group);
     optim::Adam optimizer(model->parameters(), {.lr = 1e-3});
