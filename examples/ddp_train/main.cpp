@@ -94,8 +94,8 @@ int main(int argc, char** argv) {
     const bool rank0 = group->rank() == 0;
     Device device = Device::cpu();
     if (opt.device == "cuda" || (opt.device == "auto" && group->backends().nccl)) {
+      device = group->device();  // throws, saying why, when this host has fewer GPUs than ranks
       if (!group->backends().nccl) throw std::runtime_error("--device cuda: no GPU or no NCCL on this rank");
-      device = group->device();
     } else if (opt.device != "cpu" && opt.device != "auto") {
       throw std::runtime_error("--device must be cpu, cuda or auto");
     }
