@@ -70,7 +70,7 @@ Tensor linear_op(const Tensor& x, const Tensor& weight, const Tensor& bias, bool
   if (relu) {
     // The output is positive exactly where the product is, so relu's backward reads the output.
     record("LinearReluBackward", out, {&product}, [so = SavedTensor(out.detach())](const Tensor& g, Grads& grads) {
-      grads[0] = ops::unary_backward(kernels::UnaryOp::Relu, g, so.get("linear_relu"));
+      grads[0] = ops::unary_backward(kernels::UnaryOp::Relu, g, so.get("linear"));
     });
   }
   return out;
@@ -80,8 +80,13 @@ Tensor linear_op(const Tensor& x, const Tensor& weight, const Tensor& bias, bool
 
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) { return linear_op(x, weight, bias, false); }
 
-Tensor linear_relu(const Tensor& x, const Tensor& weight, const Tensor& bias) {
-  return linear_op(x, weight, bias, true);
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation activation) {
+  switch (activation) {
+    case Activation::None: return linear_op(x, weight, bias, false);
+    case Activation::Relu: return linear_op(x, weight, bias, true);
+  }
+  EMBER_FAIL("linear: unknown activation ", static_cast<int>(activation), " (x ", x.shape(), ", weight ",
+             weight.shape(), ")");
 }
 
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction) {

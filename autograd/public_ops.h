@@ -3,6 +3,7 @@
 // records its backward (see autograd/record.h). Broadcasting follows NumPy.
 #pragma once
 
+#include "ember/autograd/activation.h"
 #include "ember/core/tensor.h"
 #include "ember/kernels/op_list.h"
 
@@ -59,9 +60,11 @@ Tensor max(const Tensor& x, std::int64_t dim, bool keepdim = false);
 Tensor matmul(const Tensor& a, const Tensor& b);
 // x @ weight^T + bias (bias may be undefined), as torch.nn.functional.linear.
 Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
-// relu(linear(x, weight, bias)) as one op: the relu in the GEMM's epilogue on CUDA (cuBLASLt),
-// no separate pass over the output, and only the output kept for backward. Same values.
-Tensor linear_relu(const Tensor& x, const Tensor& weight, const Tensor& bias = Tensor());
+// activation(linear(x, weight, bias)) as one op, for bias defined or not (Tensor()). With
+// Activation::Relu: the relu in the GEMM's epilogue on CUDA (cuBLASLt), no separate pass over the
+// output, and only the output kept for backward; the same values and gradients as
+// relu(linear(x, weight, bias)). Activation::None is the plain linear.
+Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activation activation);
 
 // Losses.
 enum class Reduction { None, Mean, Sum };

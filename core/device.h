@@ -1,18 +1,12 @@
-// Where a tensor's memory lives: the host, or one CUDA device. Device::fastest_for picks the one
-// that runs a given training step fastest.
+// Where a tensor's memory lives: the host, or one CUDA device.
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
-#include <vector>
 
 namespace ember {
 
 enum class DeviceType : std::uint8_t { CPU = 0, CUDA = 1 };
-inline constexpr int kNumDeviceTypes = 2;
-
-struct DeviceTiming;  // what Device::fastest_for measured on one device; defined below
 
 class Device {
  public:
@@ -23,37 +17,6 @@ class Device {
   static constexpr Device cuda(int index = 0) { return {DeviceType::CUDA, index}; }
   // Parses "cpu", "cuda" or "cuda:N"; throws ember::Error otherwise.
   static Device parse(const std::string& text);
-
-  // One training step (forward, backward, optimizer update) on the device it was built for.
-  using Step = std::function<void()>;
-  // Builds everything a step needs on the given device (model, data, optimizer) and returns the
-  // step. What the step uses must outlive the factory call: own it in the closure, e.g. through a
-  // std::shared_ptr to a struct that holds the model, the data and the optimizer.
-  using StepFactory = std::function<Step(Device)>;
-
-  // The device on which `make_step`'s training step runs fastest: the CPU or, when a GPU is
-  // present, Device::cuda() (cuda:0). For each device it calls make_step(device) once, runs the
-  // step once as a warm-up (lazy state, caches, allocator), then times `steps` calls (wall clock;
-  // on CUDA the device is synchronised before and after, so the time includes the GPU's work) and
-  // releases the step before trying the next device. Each device's factory call starts from the
-  // same random-generator state, which is restored afterwards: both devices train the same model
-  // and the caller's own draws are unchanged.
-  //
-  // CUDA is timed first; the CPU stops being timed once its elapsed time passes the GPU's total
-  // for `steps` steps (it has lost by then), so a slow CPU costs little more than its warm-up step.
-  // Both times are logged (EMBER_LOG_LEVEL=info) and, when `timings` is given, stored there in the
-  // order measured. Throws ember::Error if steps < 1, make_step is empty or returns an empty step;
-  // whatever make_step or the step throws (e.g. out of GPU memory) propagates.
-  //
-  //   std::vector<ember::DeviceTiming> timings;
-  //   const ember::Device device = ember::Device::fastest_for(
-  //       [](ember::Device d) -> ember::Device::Step {
-  //         auto t = std::make_shared<Trainer>(d);  // builds model, data and optimizer on d
-  //         return [t] { t->step(); };
-  //       },
-  //       20, &timings);
-  static Device fastest_for(const StepFactory& make_step, int steps = 20,
-                            std::vector<DeviceTiming>* timings = nullptr);
 
   constexpr DeviceType type() const { return type_; }
   constexpr int index() const { return index_; }
@@ -67,13 +30,6 @@ class Device {
  private:
   DeviceType type_ = DeviceType::CPU;
   int index_ = 0;
-};
-
-// What Device::fastest_for measured on one device.
-struct DeviceTiming {
-  Device device;
-  double ms_per_step = 0.0;  // mean wall time of the timed steps
-  int steps = 0;             // steps timed: fewer than asked when the device had already lost
 };
 
 }  // namespace ember

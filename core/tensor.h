@@ -38,7 +38,6 @@ struct TensorImpl {
   bool requires_grad = false;
   std::shared_ptr<TensorImpl> grad;
   std::shared_ptr<autograd::Node> grad_fn;
-  std::uint32_t output_nr = 0;
   // Hooks run after backward accumulates this leaf's gradient (autograd/hooks.h); null for all
   // but the few leaves that have one, such as the parameters under DistributedDataParallel.
   std::shared_ptr<autograd::LeafHooks> hooks;

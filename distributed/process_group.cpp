@@ -11,6 +11,7 @@
 #include "ember/core/cuda.h"
 #include "ember/core/grad_mode.h"
 #include "ember/core/log.h"
+#include "ember/distributed/rank_device.h"
 #include "ember/distributed/transport/bootstrap.h"
 #include "ember/distributed/transport/mpi_comm.h"
 #include "ember/distributed/transport/nccl_comm.h"
@@ -72,9 +73,9 @@ class SingleBootstrap final : public detail::Bootstrap {
 
 class Group final : public ProcessGroup {
  public:
-  Group(int rank, int world_size, int local_rank, std::string launcher,
+  Group(int rank, int world_size, int local_rank, int local_world_size, std::string launcher,
         std::unique_ptr<detail::MpiComm> mpi, std::unique_ptr<detail::Bootstrap> bootstrap)
-      : ProcessGroup(rank, world_size, local_rank, std::move(launcher)),
+      : ProcessGroup(rank, world_size, local_rank, local_world_size, std::move(launcher)),
         mpi_(std::move(mpi)),
         bootstrap_(std::move(bootstrap)) {}
 
@@ -84,7 +85,7 @@ class Group final : public ProcessGroup {
   }
 
   Backends backends() const override {
-    return {mpi_ != nullptr, detail::nccl_compiled() && cuda::is_available()};
+    return {mpi_ != nullptr, detail::nccl_compiled() && has_own_gpu()};
   }
 
   void barrier() override {
@@ -116,7 +117,7 @@ class Group final : public ProcessGroup {
     EMBER_CHECK(world_size() == 1, "ProcessGroup::", op, ": CPU tensors are reduced through MPI, "
                 "but this group of ", world_size(), " ranks was set up from environment variables "
                 "(", launcher(), "); start the ranks with mpirun to use CPU tensors",
-                device().is_cuda() ? ", or move the tensors to this rank's GPU to use NCCL" : "");
+                backends().nccl ? ", or move the tensors to this rank's GPU to use NCCL" : "");
   }
 
   detail::NcclComm& nccl(Device d, const char* op) {
@@ -141,12 +142,21 @@ class Group final : public ProcessGroup {
 
 }  // namespace
 
-ProcessGroup::ProcessGroup(int rank, int world_size, int local_rank, std::string launcher)
-    : rank_(rank), world_size_(world_size), local_rank_(local_rank), launcher_(std::move(launcher)) {}
+ProcessGroup::ProcessGroup(int rank, int world_size, int local_rank, int local_world_size,
+                           std::string launcher)
+    : rank_(rank),
+      world_size_(world_size),
+      local_rank_(local_rank),
+      local_world_size_(local_world_size),
+      launcher_(std::move(launcher)) {}
 
 Device ProcessGroup::device() const {
-  if (!cuda::is_available()) return Device::cpu();
-  return Device::cuda(local_rank_ % cuda::device_count());
+  const int gpus = cuda::is_available() ? cuda::device_count() : 0;
+  return rank_device(local_rank_, local_world_size_, gpus);
+}
+
+bool ProcessGroup::has_own_gpu() const {
+  return cuda::is_available() && local_world_size_ <= cuda::device_count();
 }
 
 std::shared_ptr<ProcessGroup> ProcessGroup::init(const InitOptions& options) {
@@ -167,6 +177,11 @@ std::shared_ptr<ProcessGroup> ProcessGroup::init(const InitOptions& options) {
       const int world = env_int("WORLD_SIZE", 1, 1 << 20);
       const int rank = env_int("RANK", 0, world - 1);
       const int local = env("LOCAL_RANK") ? env_int("LOCAL_RANK", 0, world - 1) : rank;
+      // Without LOCAL_RANK every rank is taken to be on this host; with LOCAL_RANK but no
+      // LOCAL_WORLD_SIZE (torchrun sets both), local + 1 is the least this host can hold.
+      const int local_world = env("LOCAL_WORLD_SIZE") ? env_int("LOCAL_WORLD_SIZE", local + 1, world)
+                              : env("LOCAL_RANK")     ? local + 1
+                                                      : world;
       EMBER_CHECK(!mpi || (mpi->rank() == rank && mpi->world_size() == world),
                   "ProcessGroup::init: RANK=", rank, " WORLD_SIZE=", world, " disagree with "
                   "mpirun's rank ", mpi ? mpi->rank() : 0, " of ", mpi ? mpi->world_size() : 0);
@@ -182,15 +197,23 @@ std::shared_ptr<ProcessGroup> ProcessGroup::init(const InitOptions& options) {
       } else if (!mpi) {
         bootstrap = std::make_unique<SingleBootstrap>();
       }
-      group = std::make_shared<Group>(rank, world, local, "env", std::move(mpi), std::move(bootstrap));
+      group = std::make_shared<Group>(rank, world, local, local_world, "env", std::move(mpi),
+                                      std::move(bootstrap));
     } else if (mpi) {
       const int rank = mpi->rank(), world = mpi->world_size(), local = mpi->local_rank();
-      group = std::make_shared<Group>(rank, world, local, "mpi", std::move(mpi), nullptr);
+      const int local_world = mpi->local_world_size();
+      group = std::make_shared<Group>(rank, world, local, local_world, "mpi", std::move(mpi), nullptr);
     } else {
-      group = std::make_shared<Group>(0, 1, 0, "single", nullptr, std::make_unique<SingleBootstrap>());
+      group = std::make_shared<Group>(0, 1, 0, 1, "single", nullptr, std::make_unique<SingleBootstrap>());
     }
-    logging::info("distributed: rank {} of {} (local rank {}), set up by {}", group->rank(),
-                  group->world_size(), group->local_rank(), group->launcher());
+    logging::info("distributed: rank {} of {} (local rank {} of {}), set up by {}", group->rank(),
+                  group->world_size(), group->local_rank(), group->local_world_size(), group->launcher());
+    if (detail::nccl_compiled() && cuda::is_available() && !group->has_own_gpu()) {
+      // Not an error yet: CPU tensors under MPI need no GPU. device() and CUDA collectives throw.
+      logging::warn("distributed: {} ranks on this host but {} GPUs: NCCL needs one GPU per rank, so "
+                    "CUDA tensors cannot be reduced; use CPU tensors (mpirun) or fewer ranks",
+                    group->local_world_size(), cuda::device_count());
+    }
     return group;
   } catch (...) {
     group_exists = false;

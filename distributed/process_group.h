@@ -10,9 +10,10 @@
 //
 // How the group finds its peers:
 //   - environment variables, as torchrun and most cluster launchers set them: RANK, WORLD_SIZE,
-//     LOCAL_RANK (default: RANK), MASTER_ADDR, MASTER_PORT. Rank 0 listens on MASTER_PORT and
-//     the others connect to it once, to exchange NCCL's identifier; scripts/ember_launch.sh
-//     starts N local ranks this way;
+//     LOCAL_RANK (default: RANK), LOCAL_WORLD_SIZE (default: WORLD_SIZE without LOCAL_RANK, else
+//     LOCAL_RANK + 1), MASTER_ADDR, MASTER_PORT. Rank 0 listens on MASTER_PORT and the others
+//     connect to it once, to exchange NCCL's identifier; scripts/ember_launch.sh starts N local
+//     ranks this way;
 //   - MPI, when the process was started by mpirun/mpiexec (and Ember was built with MPI);
 //   - neither: a group of one process, so the same program runs unchanged on its own.
 //
@@ -36,7 +37,7 @@ const char* to_string(ReduceOp op);
 // Which of the two transports carry the group's collectives, for messages and logs.
 struct Backends {
   bool mpi = false;   // CPU tensors (the process was started by mpirun and Ember has MPI)
-  bool nccl = false;  // CUDA tensors (Ember was built with NCCL and this rank has a GPU)
+  bool nccl = false;  // CUDA tensors (Ember was built with NCCL and this rank has a GPU of its own)
 };
 
 // An asynchronous collective, started by all_reduce_async. wait() makes its result visible:
@@ -68,11 +69,17 @@ class ProcessGroup {
   int rank() const { return rank_; }
   int world_size() const { return world_size_; }
   int local_rank() const { return local_rank_; }
-  // The device this rank should train on: cuda:<local_rank mod GPUs> when there is a GPU, else cpu.
+  // How many ranks of the group run on this host (LOCAL_WORLD_SIZE, or what mpirun says).
+  int local_world_size() const { return local_world_size_; }
+  // The device this rank should train on: cuda:<local_rank> when the host has GPUs, else cpu.
+  // NCCL needs one GPU per rank: with GPUs, but fewer than local_world_size(), this (and the first
+  // collective on a CUDA tensor) throws ember::Error saying so; CPU tensors under MPI still work.
   Device device() const;
   // How the group was set up ("mpi", "env" or "single") and which transports it has.
   const std::string& launcher() const { return launcher_; }
   virtual Backends backends() const = 0;
+  // Whether this host has a GPU for each of its local ranks, as NCCL needs.
+  bool has_own_gpu() const;
 
   // Reduces `t` over all ranks in place: every rank ends with the same result. `t` must be
   // contiguous; CUDA tensors must be on this rank's device().
@@ -85,7 +92,7 @@ class ProcessGroup {
   virtual void barrier() = 0;
 
  protected:
-  ProcessGroup(int rank, int world_size, int local_rank, std::string launcher);
+  ProcessGroup(int rank, int world_size, int local_rank, int local_world_size, std::string launcher);
 
   // Transports: contiguous tensors of this rank, already checked.
   virtual std::unique_ptr<Work> all_reduce_impl(Tensor& t, ReduceOp op) = 0;
@@ -97,6 +104,7 @@ class ProcessGroup {
   int rank_;
   int world_size_;
   int local_rank_;
+  int local_world_size_;
   std::string launcher_;
 };
 

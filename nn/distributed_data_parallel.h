@@ -3,12 +3,17 @@
 // gradients are averaged over the ranks during backward, so every rank's optimizer step applies
 // the same update and the replicas stay identical.
 //
-//   auto group = ember::distributed::ProcessGroup::init();
+//   using namespace ember;
+//   auto group = distributed::ProcessGroup::init();
 //   nn::Linear fc(10, 2);
 //   fc->to(group->device());
-//   nn::DistributedDataParallel model(fc, group);   // rank 0's weights are copied to every rank
-//   optim::Adam opt(model->parameters(), 0.01);
-//   loss(model(x_local), y_local).backward();        // gradients come back averaged over ranks
+//   nn::DistributedDataParallel model(fc, group);  // rank 0's weights are copied to every rank
+//   optim::Adam opt(model->parameters(), {.lr = 0.01});
+//   nn::MSELoss loss;
+//   Tensor x_local = randn({16, 10}).to(group->device());  // this rank's share of the batch
+//   Tensor y_local = randn({16, 2}).to(group->device());
+//   opt.zero_grad();
+//   loss(model(x_local), y_local).backward();  // gradients come back averaged over the ranks
 //   opt.step();
 //
 // How: the parameters are grouped into buckets of about `bucket_cap_bytes`, in reverse order of

@@ -9,7 +9,7 @@
 namespace ember::nn {
 
 LinearImpl::LinearImpl(std::int64_t in, std::int64_t out, LinearOptions options)
-    : UnaryModule("Linear"), in_features(in), out_features(out) {
+    : UnaryModule("Linear"), in_features(in), out_features(out), activation(options.activation) {
   EMBER_CHECK(in >= 0 && out >= 0, "Linear: in_features (", in, ") and out_features (", out,
               ") must be non-negative");
   weight = register_parameter("weight", empty({out, in}, options.dtype));
@@ -26,6 +26,6 @@ void LinearImpl::reset_parameters() {
   if (bias.defined()) bias.copy_(uniform(bias.shape(), -bound, bound, bias.options()));
 }
 
-Tensor LinearImpl::forward(const Tensor& input) { return linear(input, weight, bias); }
+Tensor LinearImpl::forward(const Tensor& input) { return linear(input, weight, bias, activation); }
 
 }  // namespace ember::nn

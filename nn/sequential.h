@@ -1,6 +1,6 @@
-// Sequential: applies its modules in order, each one's output the next one's input. A Linear
-// directly followed by a ReLU runs as one linear_relu (autograd/public_ops.h): same values, one pass
-// over the activations fewer.
+// Sequential: applies its modules in order, each one's output the next one's input, and nothing
+// else: it fuses no modules. For a Linear and its ReLU in one op, give the Linear the activation
+// (nn::Linear(in, out, {.activation = Activation::Relu}), nn/linear.h).
 #pragma once
 
 #include <initializer_list>

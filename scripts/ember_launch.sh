@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Starts N ranks of a program on this machine with the environment that torchrun --standalone
-# sets: RANK, LOCAL_RANK, WORLD_SIZE, MASTER_ADDR, MASTER_PORT. ember::distributed::ProcessGroup
+# sets: RANK, LOCAL_RANK, WORLD_SIZE, LOCAL_WORLD_SIZE, MASTER_ADDR, MASTER_PORT. ember::distributed::ProcessGroup
 # reads them; rank 0 listens on MASTER_PORT for the others. Use it for CUDA ranks (NCCL) where
 # there is no mpirun; CPU tensors need mpirun (MPI).
 #
 #   scripts/ember_launch.sh -n 4 build/examples/ddp_train --device cuda
 #
-# Exits with the first failing rank's status (the other ranks are stopped then), else 0.
+# CUDA ranks need a GPU each (NCCL refuses two ranks on one GPU): use at most as many ranks as
+# GPUs; ProcessGroup says so if there are more.
+#
+# Exits with the first failing rank's status (the other ranks are stopped then, unless it is 77,
+# CTest's skip), else 0.
 # NVLink multicast stays off (NCCL_NVLS_ENABLE=0) unless the caller's environment sets it.
 set -uo pipefail
 
@@ -24,7 +28,7 @@ while [[ $# -gt 0 ]]; do
 done
 [[ -n "$ranks" && "$ranks" =~ ^[0-9]+$ && "$ranks" -ge 1 && $# -ge 1 ]] || usage
 
-export WORLD_SIZE="$ranks" MASTER_ADDR="${MASTER_ADDR:-127.0.0.1}" MASTER_PORT="$port"
+export WORLD_SIZE="$ranks" LOCAL_WORLD_SIZE="$ranks" MASTER_ADDR="${MASTER_ADDR:-127.0.0.1}" MASTER_PORT="$port"
 export NCCL_NVLS_ENABLE="${NCCL_NVLS_ENABLE:-0}"
 pids=()
 for ((r = 0; r < ranks; r++)); do

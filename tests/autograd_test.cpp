@@ -75,7 +75,7 @@ TEST_CASE("gradcheck: reductions", "[autograd]") {
   check_gradients([](auto& x) { return x[0].max(2, true); }, {a});
 }
 
-TEST_CASE("gradcheck: matmul in every shape combination, linear, linear_relu and mse_loss", "[autograd]") {
+TEST_CASE("gradcheck: matmul in every shape combination, linear (plain and with relu) and mse_loss", "[autograd]") {
   manual_seed(5);
   check_gradients([](auto& x) { return matmul(x[0], x[1]); }, {input({3, 4}), input({4, 2})});
   check_gradients([](auto& x) { return matmul(x[0], x[1]); }, {input({4}), input({4})});
@@ -88,8 +88,8 @@ TEST_CASE("gradcheck: matmul in every shape combination, linear, linear_relu and
   check_gradients([](auto& x) { return linear(x[0], x[1], x[2]); }, {input({5, 3}), input({2, 3}), input({2})});
   check_gradients([](auto& x) { return linear(x[0], x[1]); }, {input({2, 5, 3}), input({2, 3})});
   check_gradients([](auto& x) { return linear(x[0], x[1], x[2]); }, {input({3}), input({2, 3}), input({2})});
-  check_gradients([](auto& x) { return linear_relu(x[0], x[1], x[2]); }, {input({5, 3}), input({4, 3}), input({4})});
-  check_gradients([](auto& x) { return linear_relu(x[0], x[1]); }, {input({2, 5, 3}), input({4, 3})});
+  check_gradients([](auto& x) { return linear(x[0], x[1], x[2], Activation::Relu); }, {input({5, 3}), input({4, 3}), input({4})});
+  check_gradients([](auto& x) { return linear(x[0], x[1], Tensor(), Activation::Relu); }, {input({2, 5, 3}), input({4, 3})});
   check_gradients([](auto& x) { return mse_loss(x[0], x[1]); }, {input({4, 3}), input({4, 3})});
   check_gradients([](auto& x) { return mse_loss(x[0], x[1], Reduction::Sum); }, {input({4, 3}), input({4, 3})});
   check_gradients([](auto& x) { return mse_loss(x[0], x[1], Reduction::None); }, {input({4, 3}), input({4, 3})});

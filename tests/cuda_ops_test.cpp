@@ -87,15 +87,15 @@ const std::vector<Case>& cases() {
       {"linear wide", {{256, 512}, {384, 512}, {384}}, [](auto& x) { return linear(x[0], x[1], x[2]); }},
       {"linear odd", {{7, 5}, {3, 5}, {3}}, [](auto& x) { return linear(x[0], x[1], x[2]).relu(); }},
       {"linear no bias", {{20, 8}, {4, 8}}, [](auto& x) { return linear(x[0], x[1], Tensor()); }},
-      {"linear_relu", {{100, 10}, {8, 10}, {8}}, [](auto& x) { return linear_relu(x[0], x[1], x[2]); }},
+      {"linear relu", {{100, 10}, {8, 10}, {8}}, [](auto& x) { return linear(x[0], x[1], x[2], Activation::Relu); }},
       // The same layouts above kernels/cuda/small_gemm.cu's limit, through cuBLAS / cuBLASLt.
       {"matmul large", {{300, 200}, {200, 150}}, [](auto& x) { return matmul(x[0], x[1]); }},
       {"matmul large transposed", {{200, 300}, {150, 200}}, [](auto& x) { return matmul(x[0].t(), x[1].t()); }},
       {"matmul large batched broadcast", {{3, 1, 64, 96}, {4, 96, 80}}, [](auto& x) { return matmul(x[0], x[1]); }},
       {"linear large 3-D input", {{3, 100, 300}, {70, 300}, {70}}, [](auto& x) { return linear(x[0], x[1], x[2]); }},
       {"linear large no bias", {{256, 300}, {200, 300}}, [](auto& x) { return linear(x[0], x[1], Tensor()); }},
-      {"linear_relu large", {{256, 300}, {200, 300}, {200}}, [](auto& x) { return linear_relu(x[0], x[1], x[2]); }},
-      {"linear_relu large no bias", {{256, 300}, {200, 300}}, [](auto& x) { return linear_relu(x[0], x[1]); }},
+      {"linear relu large", {{256, 300}, {200, 300}, {200}}, [](auto& x) { return linear(x[0], x[1], x[2], Activation::Relu); }},
+      {"linear relu large no bias", {{256, 300}, {200, 300}}, [](auto& x) { return linear(x[0], x[1], Tensor(), Activation::Relu); }},
       {"mse_loss", {{100, 2}, {100, 2}}, [](auto& x) { return mse_loss(x[0], x[1]); }},
       {"mse_loss sum", {{100, 2}, {100, 2}}, [](auto& x) { return mse_loss(x[0], x[1], Reduction::Sum); }},
       // A million elements: several blocks whose partial sums the last block combines.
@@ -120,7 +120,7 @@ TEST_CASE("every op on CUDA matches the CPU, forward and backward", "[cuda][ops]
   }
 }
 
-TEST_CASE("linear_relu keeps NaN as relu does, in every GEMM path", "[cuda][ops]") {
+TEST_CASE("linear with Activation::Relu keeps NaN as relu does, in every GEMM path", "[cuda][ops]") {
   // A NaN in row 3 of x makes row 3 of the product NaN; relu (torch.relu) keeps NaN, and so must the
   // fused epilogue, in our small kernel and in cuBLASLt's.
   manual_seed(8);
@@ -129,7 +129,7 @@ TEST_CASE("linear_relu keeps NaN as relu does, in every GEMM path", "[cuda][ops]
     Tensor x = randn({64, in});
     x.select(0, 3).fill_(std::nan(""));
     const Tensor w = randn({200, in}), b = randn({200});
-    const Tensor out = linear_relu(x.to(Device::cuda()), w.to(Device::cuda()), b.to(Device::cuda()));
+    const Tensor out = linear(x.to(Device::cuda()), w.to(Device::cuda()), b.to(Device::cuda()), Activation::Relu);
     const Tensor expected = relu(linear(x, w, b));
     const auto got = out.to_vector<float>(), want = expected.to_vector<float>();
     for (std::size_t i = 0; i < got.size(); ++i) {

@@ -53,6 +53,7 @@ TEST_CASE("a process group of one: identity collectives, exact DDP", "[distribut
   REQUIRE(group->world_size() == 1);
   CHECK(group->rank() == 0);
   CHECK(group->launcher() == "single");
+  CHECK(group->local_world_size() == 1);
   CHECK_THROWS_WITH(distributed::ProcessGroup::init(), Catch::Matchers::ContainsSubstring("already has a group"));
 
   Tensor t = tensor({1.5, -2.0}, {2}, kFloat64);

@@ -77,25 +77,41 @@ TEST_CASE("Sequential chains modules and names them by position", "[nn]") {
   CHECK(tanh_net(tensor({0.5})).item<float>() == Approx(std::tanh(0.5)));
 }
 
-TEST_CASE("Sequential runs Linear then ReLU as one linear_relu, with the same values and gradients", "[nn]") {
+TEST_CASE("Linear with Activation::Relu equals Linear then ReLU, in values and gradients", "[nn]") {
   manual_seed(9);
-  const nn::Linear fc1(6, 5), fc2(5, 3);
-  nn::Sequential seq(fc1, nn::ReLU(), fc2, nn::ReLU(), nn::Tanh());
+  const nn::Linear fc1(6, 5, {.activation = Activation::Relu});
+  const nn::Linear fc2(5, 3, {.bias = false, .activation = Activation::Relu});
+  nn::Sequential fused(fc1, fc2, nn::Tanh());
   const Tensor x = randn({7, 6});
-  const Tensor fused = seq(x);
-  CHECK(std::string(fused.grad_fn()->name()) == "TanhBackward");
-  const Tensor one_by_one = tanh(relu(linear(relu(linear(x, fc1->weight, fc1->bias)), fc2->weight, fc2->bias)));
-  CHECK(fused.to_vector<float>() == one_by_one.to_vector<float>());
+  const Tensor out = fused(x);
+  CHECK(std::string(out.grad_fn()->name()) == "TanhBackward");
+  const Tensor one_by_one = tanh(relu(linear(relu(linear(x, fc1->weight, fc1->bias)), fc2->weight)));
+  CHECK(out.to_vector<float>() == one_by_one.to_vector<float>());
   std::vector<std::vector<float>> grads_fused, grads_plain;
-  fused.sum().backward();
-  for (const Tensor& p : seq->parameters()) grads_fused.push_back(p.grad().to_vector<float>());
-  seq->zero_grad();
+  out.sum().backward();
+  for (const Tensor& p : fused->parameters()) grads_fused.push_back(p.grad().to_vector<float>());
+  fused->zero_grad();
   one_by_one.sum().backward();
-  for (const Tensor& p : seq->parameters()) grads_plain.push_back(p.grad().to_vector<float>());
+  for (const Tensor& p : fused->parameters()) grads_plain.push_back(p.grad().to_vector<float>());
   CHECK(grads_fused == grads_plain);
-  // The pair is one node of the graph.
-  nn::Sequential pair(nn::Linear(6, 5), nn::ReLU());
-  CHECK(std::string(pair(x).grad_fn()->name()) == "LinearReluBackward");
+  // The fused layer is one node of the graph, from the module or from the function.
+  CHECK(std::string(fc1(x).grad_fn()->name()) == "LinearReluBackward");
+  CHECK(std::string(linear(x, fc1->weight, fc1->bias, Activation::Relu).grad_fn()->name()) == "LinearReluBackward");
+  CHECK(linear(x, fc1->weight, fc1->bias, Activation::None).to_vector<float>() ==
+        linear(x, fc1->weight, fc1->bias).to_vector<float>());
+  CHECK(fc1->activation == Activation::Relu);
+  CHECK(nn::Linear(2, 2)->activation == Activation::None);
+}
+
+TEST_CASE("Sequential fuses nothing: Linear then ReLU stays two ops", "[nn]") {
+  manual_seed(10);
+  const nn::Linear fc(6, 5);
+  nn::Sequential pair(fc, nn::ReLU());
+  const Tensor x = randn({7, 6});
+  const Tensor out = pair(x);
+  CHECK(std::string(out.grad_fn()->name()) == "ReluBackward");
+  CHECK(std::string(out.grad_fn()->edges[0].node->name()) == "LinearBackward");
+  CHECK(out.to_vector<float>() == relu(linear(x, fc->weight, fc->bias)).to_vector<float>());
 }
 
 TEST_CASE("MSELoss reductions", "[nn]") {

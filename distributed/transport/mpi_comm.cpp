@@ -113,6 +113,7 @@ MpiComm::MpiComm() {
   check_mpi(MPI_Comm_split_type(MPI_COMM_WORLD, MPI_COMM_TYPE_SHARED, rank_, MPI_INFO_NULL, &host),
             "MPI_Comm_split_type");
   check_mpi(MPI_Comm_rank(host, &local_rank_), "MPI_Comm_rank");
+  check_mpi(MPI_Comm_size(host, &local_world_size_), "MPI_Comm_size");
   check_mpi(MPI_Comm_free(&host), "MPI_Comm_free");
 }
 

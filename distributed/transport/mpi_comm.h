@@ -23,6 +23,7 @@ class MpiComm final : public Bootstrap {
   int rank() const { return rank_; }
   int world_size() const { return world_size_; }
   int local_rank() const { return local_rank_; }  // rank among the processes of this host
+  int local_world_size() const { return local_world_size_; }  // how many processes this host runs
 
   // CPU tensors, contiguous.
   std::unique_ptr<Work> all_reduce(Tensor& t, ReduceOp op);
@@ -35,6 +36,7 @@ class MpiComm final : public Bootstrap {
   int rank_ = 0;
   int world_size_ = 1;
   int local_rank_ = 0;
+  int local_world_size_ = 1;
   bool owns_init_ = false;
 };
 

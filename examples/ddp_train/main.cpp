@@ -94,8 +94,8 @@ int main(int argc, char** argv) {
     const bool rank0 = group->rank() == 0;
     Device device = Device::cpu();
     if (opt.device == "cuda" || (opt.device == "auto" && group->backends().nccl)) {
+      device = group->device();  // throws, saying why, when this host has fewer GPUs than ranks
       if (!group->backends().nccl) throw std::runtime_error("--device cuda: no GPU or no NCCL on this rank");
-      device = group->device();
     } else if (opt.device != "cpu" && opt.device != "auto") {
       throw std::runtime_error("--device must be cpu, cuda or auto");
     }
@@ -107,7 +107,8 @@ int main(int argc, char** argv) {
 
     const DataSet data(opt.samples);
     manual_seed(static_cast<std::uint64_t>(7 + group->rank()));  // DDP replaces these with rank 0's
-    nn::Sequential mlp(nn::Linear(kFeatures, 128), nn::ReLU(), nn::Linear(128, 128), nn::ReLU(), nn::Linear(128, 1));
+    const nn::LinearOptions relu{.activation = Activation::Relu};  // each ReLU fused into its layer
+    nn::Sequential mlp(nn::Linear(kFeatures, 128, relu), nn::Linear(128, 128, relu), nn::Linear(128, 1));
     mlp->to(device);
     nn::DistributedDataParallel model(mlp, group);
     optim::Adam optimizer(model->parameters(), {.lr = 1e-3});

@@ -4,7 +4,7 @@
 //   simple_net [--device cpu|cuda|auto|all|fastest] [--steps N] [--seed S]
 //
 // --device all trains on the CPU and, when a GPU is present, on CUDA, and prints both times.
-// --device fastest times 20 steps on each available device with ember::Device::fastest_for,
+// --device fastest times 20 steps on each available device with ember::fastest_device,
 // prints both times and its choice, then trains on the faster one.
 #include <ember/ember.h>
 
@@ -103,17 +103,17 @@ double train(ember::Device device, const Options& options) {
   return elapsed_ms;
 }
 
-// Times 20 steps of this model on each available device with ember::Device::fastest_for, prints
+// Times 20 steps of this model on each available device with ember::fastest_device, prints
 // both times and returns the faster device.
 ember::Device choose_fastest(const Options& options) {
   std::vector<ember::DeviceTiming> timings;
-  const ember::Device device = ember::Device::fastest_for(
-      [&](ember::Device d) -> ember::Device::Step {
+  const ember::Device device = ember::fastest_device(
+      [&](ember::Device d) -> ember::Step {
         auto training = make_training(d, options.seed);
         return [training] { training->step(); };
       },
       20, &timings);
-  std::printf("Device::fastest_for (20 steps after a warm-up step on each device):\n");
+  std::printf("fastest_device (20 steps after a warm-up step on each device):\n");
   for (const ember::DeviceTiming& t : timings) {
     std::printf("  %-8s %10.2f us/step (%d steps timed)\n", t.device.str().c_str(),
                 1000.0 * t.ms_per_step, t.steps);

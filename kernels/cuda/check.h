@@ -1,4 +1,5 @@
-// Error checks for every CUDA-family call: the runtime, cuBLAS / cuBLASLt, cuRAND and cuDNN.
+// Error checks for every CUDA-family call: the runtime, cuBLAS / cuBLASLt and (when Ember is built
+// with it, EMBER_WITH_CUDNN) cuDNN.
 // A failed call throws ember::Error naming the call, the status code and the library's own text,
 // so a failure on a remote GPU machine is diagnosable from the message alone.
 //
@@ -12,16 +13,18 @@
 #include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
+#if defined(EMBER_WITH_CUDNN)
 #include <cudnn.h>
-#include <curand.h>
+#endif
 
 namespace ember::kernels::cuda_impl {
 
 // The throwing halves live out of line (check.cpp): the checks below stay one compare and a branch.
 [[noreturn]] void throw_status(cudaError_t status, const char* call, const char* file, int line);
 [[noreturn]] void throw_status(cublasStatus_t status, const char* call, const char* file, int line);
-[[noreturn]] void throw_status(curandStatus_t status, const char* call, const char* file, int line);
+#if defined(EMBER_WITH_CUDNN)
 [[noreturn]] void throw_status(cudnnStatus_t status, const char* call, const char* file, int line);
+#endif
 
 inline void check_status(cudaError_t status, const char* call, const char* file, int line) {
   if (status != cudaSuccess) [[unlikely]] throw_status(status, call, file, line);
@@ -29,12 +32,11 @@ inline void check_status(cudaError_t status, const char* call, const char* file,
 inline void check_status(cublasStatus_t status, const char* call, const char* file, int line) {
   if (status != CUBLAS_STATUS_SUCCESS) [[unlikely]] throw_status(status, call, file, line);
 }
-inline void check_status(curandStatus_t status, const char* call, const char* file, int line) {
-  if (status != CURAND_STATUS_SUCCESS) [[unlikely]] throw_status(status, call, file, line);
-}
+#if defined(EMBER_WITH_CUDNN)
 inline void check_status(cudnnStatus_t status, const char* call, const char* file, int line) {
   if (status != CUDNN_STATUS_SUCCESS) [[unlikely]] throw_status(status, call, file, line);
 }
+#endif
 
 }  // namespace ember::kernels::cuda_impl
 

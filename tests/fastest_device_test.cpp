@@ -1,4 +1,4 @@
-// Device::fastest_for: builds the caller's step on each available device, times it and returns the
+// fastest_device: builds the caller's step on each available device, times it and returns the
 // faster device with the times it measured.
 #include <ember/ember.h>
 
@@ -40,8 +40,8 @@ struct Trainer {
   }
 };
 
-Device::StepFactory counting_factory(Counts& counts) {
-  return [&counts](Device d) -> Device::Step {
+StepFactory counting_factory(Counts& counts) {
+  return [&counts](Device d) -> Step {
     counts.built_on.push_back(d);
     auto t = std::make_shared<Trainer>(d);
     return [t, &counts] {
@@ -53,11 +53,11 @@ Device::StepFactory counting_factory(Counts& counts) {
 
 }  // namespace
 
-TEST_CASE("fastest_for times the step on every available device and returns the faster",
+TEST_CASE("fastest_device times the step on every available device and returns the faster",
           "[device]") {
   Counts counts;
   std::vector<DeviceTiming> timings;
-  const Device chosen = Device::fastest_for(counting_factory(counts), 5, &timings);
+  const Device chosen = fastest_device(counting_factory(counts), 5, &timings);
   if (!cuda::is_available()) {
     CHECK(chosen == Device::cpu());
     REQUIRE(timings.size() == 1);
@@ -83,13 +83,13 @@ TEST_CASE("fastest_for times the step on every available device and returns the 
   }
 }
 
-TEST_CASE("fastest_for gives each device the same random draws and restores the generator",
+TEST_CASE("fastest_device gives each device the same random draws and restores the generator",
           "[device]") {
   manual_seed(42);
   const GeneratorState before = get_rng_state();
   std::vector<std::vector<float>> weights;
-  Device::fastest_for(
-      [&](Device d) -> Device::Step {
+  fastest_device(
+      [&](Device d) -> Step {
         nn::Linear model(3, 2);  // drawn from the global generator
         weights.push_back(model->weight.to_vector<float>());
         model->to(d);
@@ -103,12 +103,12 @@ TEST_CASE("fastest_for gives each device the same random draws and restores the 
   for (const auto& w : weights) CHECK(w == weights.front());
 }
 
-TEST_CASE("fastest_for rejects bad arguments and passes the step's errors on", "[device]") {
-  const Device::StepFactory noop = [](Device) -> Device::Step { return [] {}; };
-  CHECK_THROWS_AS(Device::fastest_for(noop, 0), Error);
-  CHECK_THROWS_AS(Device::fastest_for(Device::StepFactory{}), Error);
-  CHECK_THROWS_AS(Device::fastest_for([](Device) { return Device::Step{}; }), Error);
-  CHECK_THROWS_WITH(Device::fastest_for([](Device) -> Device::Step {
+TEST_CASE("fastest_device rejects bad arguments and passes the step's errors on", "[device]") {
+  const StepFactory noop = [](Device) -> Step { return [] {}; };
+  CHECK_THROWS_AS(fastest_device(noop, 0), Error);
+  CHECK_THROWS_AS(fastest_device(StepFactory{}), Error);
+  CHECK_THROWS_AS(fastest_device([](Device) { return Step{}; }), Error);
+  CHECK_THROWS_WITH(fastest_device([](Device) -> Step {
                       return [] { throw std::runtime_error("boom"); };
                     }),
                     "boom");

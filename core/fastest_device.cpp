@@ -1,11 +1,12 @@
-// Device::fastest_for: times the caller's own training step on each available device.
+// fastest_device: times the caller's own training step on each available device.
+#include "ember/core/fastest_device.h"
+
 #include <chrono>
 #include <limits>
 #include <utility>
 #include <vector>
 
 #include "ember/core/cuda.h"
-#include "ember/core/device.h"
 #include "ember/core/error.h"
 #include "ember/core/factories.h"
 #include "ember/core/log.h"
@@ -31,12 +32,12 @@ class RngStateGuard {
 // Builds the step on `device`, warms it up and times up to `steps` calls. A CPU run stops early
 // once its elapsed time exceeds `give_up_ms` (another device's total): it cannot win from there.
 // CUDA runs are never cut short, since checking the clock there would mean a wait per step.
-DeviceTiming measure(const Device::StepFactory& make_step, Device device, int steps,
+DeviceTiming measure(const StepFactory& make_step, Device device, int steps,
                      double give_up_ms) {
   const RngStateGuard rng;
-  const Device::Step step = make_step(device);
+  const Step step = make_step(device);
   EMBER_CHECK(static_cast<bool>(step),
-              "ember::Device::fastest_for: the factory returned an empty step for ", device.str());
+              "ember::fastest_device: the factory returned an empty step for ", device.str());
   step();  // warm-up
   if (device.is_cuda()) cuda::synchronize();
   DeviceTiming timing{device, 0.0, 0};
@@ -60,14 +61,13 @@ DeviceTiming measure(const Device::StepFactory& make_step, Device device, int st
 
 }  // namespace
 
-Device Device::fastest_for(const StepFactory& make_step, int steps,
-                           std::vector<DeviceTiming>* timings) {
-  EMBER_CHECK(steps >= 1, "ember::Device::fastest_for: steps must be at least 1, got ", steps);
+Device fastest_device(const StepFactory& make_step, int steps, std::vector<DeviceTiming>* timings) {
+  EMBER_CHECK(steps >= 1, "ember::fastest_device: steps must be at least 1, got ", steps);
   EMBER_CHECK(static_cast<bool>(make_step),
-              "ember::Device::fastest_for: the step factory is empty");
+              "ember::fastest_device: the step factory is empty");
   std::vector<Device> candidates;
-  if (cuda::is_available()) candidates.push_back(cuda());
-  candidates.push_back(cpu());
+  if (cuda::is_available()) candidates.push_back(Device::cuda());
+  candidates.push_back(Device::cpu());
 
   std::vector<DeviceTiming> measured;
   std::size_t best = 0;
@@ -75,7 +75,7 @@ Device Device::fastest_for(const StepFactory& make_step, int steps,
       std::numeric_limits<double>::infinity();  // the fastest one's `steps` steps
   for (const Device device : candidates) {
     const DeviceTiming t = measure(make_step, device, steps, best_total_ms);
-    logging::info("Device::fastest_for: {} {:.4f} ms/step ({} of {} steps timed)", device.str(),
+    logging::info("fastest_device: {} {:.4f} ms/step ({} of {} steps timed)", device.str(),
               t.ms_per_step, t.steps, steps);
     if (measured.empty() || t.ms_per_step < measured[best].ms_per_step) {
       best = measured.size();
@@ -84,7 +84,7 @@ Device Device::fastest_for(const StepFactory& make_step, int steps,
     measured.push_back(t);
   }
   const Device chosen = measured[best].device;
-  logging::info("Device::fastest_for: chose {}", chosen.str());
+  logging::info("fastest_device: chose {}", chosen.str());
   if (timings != nullptr) *timings = std::move(measured);
   return chosen;
 }
