@@ -10,12 +10,15 @@
 //
 // Same results on both devices: neither build fuses a * b + c into an FMA (-ffp-contract=off for
 // the library's C++, --fmad=false for elementwise.cu), so every formula rounds the same way on the
-// CPU and the GPU. The transcendental functions of float32 are evaluated in float64 and rounded
-// (f32 below): CUDA's expf/powf/erff are up to 2-4 ulp off and glibc's are within one, so rounding
-// a float64 result is what makes the two devices agree. It costs nothing measurable where the
-// kernels are memory-bound (Hopper runs float64 at half the float32 rate). float32 tanh instead
-// uses Eigen's rational approximation (the same coefficients as Eigen 3.4), which the CPU
-// vectorises and which tests/elementwise_math_test.cpp holds to a few ulp of float64 tanh.
+// CPU and the GPU, and the devices differ only where their math libraries do:
+//  - exp and log call each device's own (glibc's within 0.5 ulp, CUDA's expf within 2 and logf
+//    within 1), so the two agree within 2 ulp (tests/cuda_elementwise_test.cpp).
+//  - pow and GELU's normal CDF (erfc) of float32 are evaluated in float64 and rounded once: CUDA's
+//    powf is documented up to 4 ulp off, and rounding a float64 result makes the devices agree. It
+//    is not free: on an H200, sigmoid with its exp in float64 took 197 us over 64M elements against
+//    157 us with expf (docs/benchmarks.md, 2026-12-03), which is why exp is not done that way.
+//  - float32 tanh is Eigen 3.4's rational approximation, written out: the same instructions on both
+//    devices, which the CPU vectorises; tests/elementwise_math_test.cpp holds it to 5 ulp of float64.
 #pragma once
 
 #include <cmath>
@@ -37,16 +40,9 @@ enum class Saves : std::uint8_t { Nothing, Input, Output };
 
 // ---- Building blocks --------------------------------------------------------------------------
 
-// float32: evaluated in float64 and rounded once (see the header comment); float64: as is.
-#define EMBER_VIA_FLOAT64(name)                                                        \
-  template <typename T> EMBER_HOST_DEVICE T name(T x) {                               \
-    if constexpr (std::is_same_v<T, float>) return static_cast<float>(std::name(static_cast<double>(x))); \
-    else return std::name(x);                                                          \
-  }
-EMBER_VIA_FLOAT64(exp)
-EMBER_VIA_FLOAT64(log)
-EMBER_VIA_FLOAT64(erf)
-#undef EMBER_VIA_FLOAT64
+template <typename T> EMBER_HOST_DEVICE T exp(T x) { return std::exp(x); }
+template <typename T> EMBER_HOST_DEVICE T log(T x) { return std::log(x); }
+
 template <typename T> EMBER_HOST_DEVICE T pow(T a, T b) {
   if constexpr (std::is_same_v<T, float>) {
     return static_cast<float>(std::pow(static_cast<double>(a), static_cast<double>(b)));
@@ -85,6 +81,17 @@ template <typename T> EMBER_HOST_DEVICE T tanh(T a) {
 inline constexpr double kSqrt2 = 1.41421356237309504880;      // M_SQRT2
 inline constexpr double kSqrt1_2 = 0.70710678118654752440;    // M_SQRT1_2
 inline constexpr double kTwoOverSqrtPi = 1.12837916709551257390;  // M_2_SQRTPI
+
+// The standard normal CDF, Phi(x) = 0.5 erfc(-x / sqrt 2). float32: the whole of it in float64,
+// rounded once (see the header comment): in the lower tail even the rounding of x / sqrt 2 to
+// float32 would cost tens of ulp, erfc's relative slope there being about x^2.
+template <typename T> EMBER_HOST_DEVICE T normal_cdf(T x) {
+  if constexpr (std::is_same_v<T, float>) {
+    return static_cast<float>(0.5 * std::erfc(-static_cast<double>(x) * kSqrt1_2));
+  } else {
+    return T(0.5) * std::erfc(-x * kSqrt1_2);
+  }
+}
 
 // ---- Unary ops --------------------------------------------------------------------------------
 
@@ -159,14 +166,17 @@ struct Sigmoid {
   template <typename T> EMBER_HOST_DEVICE T backward(T g, T y) const { return g * (T(1) - y) * y; }
 };
 
-// GELU, exact: x * Phi(x), Phi the standard normal CDF. Both formulas as PyTorch's GeluKernel.
+// GELU, exact: x * Phi(x), Phi the standard normal CDF. PyTorch writes Phi(x) as
+// 0.5 (1 + erf(x / sqrt 2)), which cancels for negative x (erf near -1: float64 lost every digit
+// below x = -8, and CPU and GPU disagreed there); 0.5 erfc(-x / sqrt 2) is the same function
+// without the cancellation. The rest is PyTorch's GeluKernel.
 struct Gelu {
   static constexpr Saves saves = Saves::Input;
   template <typename T> EMBER_HOST_DEVICE T operator()(T x) const {
-    return x * T(0.5) * (T(1) + math::erf(x * T(kSqrt1_2)));
+    return x * math::normal_cdf(x);
   }
   template <typename T> EMBER_HOST_DEVICE T backward(T g, T x) const {
-    const T cdf = T(0.5) * (T(1) + math::erf(x * T(kSqrt1_2)));
+    const T cdf = math::normal_cdf(x);
     const T pdf = T(kTwoOverSqrtPi * kSqrt1_2 * 0.5) * math::exp(x * x * T(-0.5));  // 1/sqrt(2 pi) e^(-x^2/2)
     return g * (cdf + x * pdf);
   }
