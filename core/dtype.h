@@ -41,6 +41,13 @@ inline constexpr int kDTypeCount = 0 EMBER_DTYPES(EMBER_DTYPE_COUNT);
 #undef EMBER_DTYPE_COUNT
 static_assert(kDTypeCount == 8, "a dtype was added: extend the dtype tests (tests/dtype_test.cpp)");
 
+// Every dtype, in the list's order.
+inline constexpr DType kDTypes[] = {
+#define EMBER_DTYPE_VALUE(Name, type, name, floating, accumulate) DType::Name,
+    EMBER_DTYPES(EMBER_DTYPE_VALUE)
+#undef EMBER_DTYPE_VALUE
+};
+
 struct DTypeTraits {
   std::string_view name;  // as PyTorch prints it: "float32"
   std::size_t size;       // bytes per element

@@ -8,21 +8,18 @@
 #include <cstring>
 #include <type_traits>
 
-#if defined(__CUDACC__)
-#define EMBER_HD __host__ __device__ __forceinline__
-#else
-#define EMBER_HD inline
-#endif
+#include "ember/core/host_device.h"
+
 
 namespace ember {
 
 namespace detail {
-EMBER_HD std::uint32_t float_bits(float f) {
+EMBER_HOST_DEVICE std::uint32_t float_bits(float f) {
   std::uint32_t u;
   std::memcpy(&u, &f, sizeof u);
   return u;
 }
-EMBER_HD float bits_float(std::uint32_t u) {
+EMBER_HOST_DEVICE float bits_float(std::uint32_t u) {
   float f;
   std::memcpy(&f, &u, sizeof f);
   return f;
@@ -33,14 +30,14 @@ struct BFloat16 {
   std::uint16_t bits = 0;
 
   BFloat16() = default;
-  EMBER_HD explicit BFloat16(float f) : bits(from_float(f)) {}
+  EMBER_HOST_DEVICE explicit BFloat16(float f) : bits(from_float(f)) {}
   // From any other arithmetic type through float32, as c10::BFloat16 converts.
   template <typename U, std::enable_if_t<std::is_arithmetic_v<U> && !std::is_same_v<U, float>, int> = 0>
-  EMBER_HD explicit BFloat16(U v) : BFloat16(static_cast<float>(v)) {}
-  EMBER_HD operator float() const { return detail::bits_float(static_cast<std::uint32_t>(bits) << 16); }
+  EMBER_HOST_DEVICE explicit BFloat16(U v) : BFloat16(static_cast<float>(v)) {}
+  EMBER_HOST_DEVICE operator float() const { return detail::bits_float(static_cast<std::uint32_t>(bits) << 16); }
 
   // The upper half of the float32, rounded to nearest even; NaN stays a (quiet) NaN.
-  static EMBER_HD std::uint16_t from_float(float f) {
+  static EMBER_HOST_DEVICE std::uint16_t from_float(float f) {
     const std::uint32_t u = detail::float_bits(f);
     if ((u & 0x7fffffffu) > 0x7f800000u) return static_cast<std::uint16_t>((u >> 16) | 0x0040u);
     return static_cast<std::uint16_t>((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);
@@ -51,15 +48,15 @@ struct Half {
   std::uint16_t bits = 0;
 
   Half() = default;
-  EMBER_HD explicit Half(float f) : bits(from_float(f)) {}
+  EMBER_HOST_DEVICE explicit Half(float f) : bits(from_float(f)) {}
   template <typename U, std::enable_if_t<std::is_arithmetic_v<U> && !std::is_same_v<U, float>, int> = 0>
-  EMBER_HD explicit Half(U v) : Half(static_cast<float>(v)) {}
-  EMBER_HD operator float() const { return to_float(bits); }
+  EMBER_HOST_DEVICE explicit Half(U v) : Half(static_cast<float>(v)) {}
+  EMBER_HOST_DEVICE operator float() const { return to_float(bits); }
 
   // IEEE binary16 <-> binary32, exact in that direction and rounded to nearest even in this one,
   // subnormals, infinities and NaN included (the FP16 library's branch-light algorithms, which
   // c10::Half uses too). They rely on float32 arithmetic that keeps subnormals (no flush to zero).
-  static EMBER_HD float to_float(std::uint16_t h) {
+  static EMBER_HOST_DEVICE float to_float(std::uint16_t h) {
     const std::uint32_t w = static_cast<std::uint32_t>(h) << 16;
     const std::uint32_t sign = w & 0x80000000u;
     const std::uint32_t two_w = w + w;
@@ -69,7 +66,7 @@ struct Half {
         two_w < (1u << 27) ? detail::float_bits(denormalized) : detail::float_bits(normalized);
     return detail::bits_float(sign | magnitude);
   }
-  static EMBER_HD std::uint16_t from_float(float f) {
+  static EMBER_HOST_DEVICE std::uint16_t from_float(float f) {
     float base = ((f < 0.0f ? -f : f) * 0x1.0p+112f) * 0x1.0p-110f;
     const std::uint32_t w = detail::float_bits(f);
     const std::uint32_t shl1_w = w + w;
@@ -90,4 +87,3 @@ static_assert(std::is_trivially_copyable_v<BFloat16> && std::is_trivially_copyab
 
 }  // namespace ember
 
-#undef EMBER_HD

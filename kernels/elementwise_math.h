@@ -25,13 +25,9 @@
 #include <type_traits>
 
 #include "ember/core/error.h"
+#include "ember/core/host_device.h"
 #include "ember/kernels/op_list.h"
 
-#if defined(__CUDACC__)
-#define EMBER_HOST_DEVICE __host__ __device__ __forceinline__
-#else
-#define EMBER_HOST_DEVICE inline
-#endif
 
 namespace ember::kernels::math {
 
