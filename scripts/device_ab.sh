@@ -13,5 +13,6 @@ for round in $(seq "$ROUNDS"); do
     with "$side" bench/simple_net_bench --runs 3 | grep -E '^(cpu|cuda:0)'
     with "$side" bench/mlp_bench --runs 3 | grep -E '^\s+(float32 \(IEEE\)|TF32)'
     [ -x "$side/bench/activation_bench" ] && with "$side" bench/activation_bench | grep -iE 'relu|tanh|sigmoid'
+    [ -x "$side/bench/cpu_elementwise_bench" ] && with "$side" bench/cpu_elementwise_bench --runs 3 | tail -n +2
   done
 done
