@@ -65,8 +65,11 @@ template <typename T> EMBER_HOST_DEVICE T tanh(T a) {
     float q = x2 * 1.19825839466702e-06f + 1.18534705686654e-04f;
     q = x2 * q + 2.26843463243900e-03f;
     q = x2 * q + 4.89352518554385e-03f;
+    // Every element computes both sides of each select; the CPU loop vectorises that only when
+    // compiled with -fno-trapping-math (CMakeLists.txt: kernels/cpu/elementwise.cpp).
+    const float ratio = p / q;
     const float abs_a = a < 0.0f ? -a : a;
-    return abs_a < 0.0004f ? a : p / q;
+    return abs_a < 0.0004f ? a : ratio;
   } else {
     return std::tanh(a);
   }
