@@ -59,6 +59,9 @@ struct Half {
   static EMBER_HOST_DEVICE float to_float(std::uint16_t h) {
     const std::uint32_t w = static_cast<std::uint32_t>(h) << 16;
     const std::uint32_t sign = w & 0x80000000u;
+    // Infinities and NaN by their bits: arithmetic on a NaN keeps its payload on a CPU but gives
+    // the canonical NaN on a GPU, and the two devices must convert to the same bits.
+    if ((h & 0x7C00u) == 0x7C00u) return detail::bits_float(sign | 0x7F800000u | ((h & 0x03FFu) << 13));
     const std::uint32_t two_w = w + w;
     const float normalized = detail::bits_float((two_w >> 4) + (0xE0u << 23)) * 0x1.0p-112f;
     const float denormalized = detail::bits_float((two_w >> 17) | (126u << 23)) - 0.5f;
@@ -83,6 +86,20 @@ struct Half {
 };
 
 static_assert(sizeof(BFloat16) == 2 && sizeof(Half) == 2);
+
+// The conversion of one element from dtype From to dtype To, as copies and .to(dtype) make it on
+// every device: static_cast, except that a floating value becomes uint8 through int64 (c10's
+// rule), so that -1.0 gives 255 on the CPU and the GPU alike; a direct cast of a negative float to
+// an unsigned type is undefined, and CPUs wrap where GPUs saturate.
+template <typename To, typename From> EMBER_HOST_DEVICE To convert(From v) {
+  constexpr bool from_floating = std::is_floating_point_v<From> || std::is_same_v<From, BFloat16> ||
+                                 std::is_same_v<From, Half>;
+  if constexpr (std::is_same_v<To, std::uint8_t> && from_floating) {
+    return static_cast<std::uint8_t>(static_cast<std::int64_t>(v));
+  } else {
+    return static_cast<To>(v);
+  }
+}
 static_assert(std::is_trivially_copyable_v<BFloat16> && std::is_trivially_copyable_v<Half>);
 
 }  // namespace ember

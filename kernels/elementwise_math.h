@@ -175,9 +175,15 @@ struct Gelu {
     return x * math::normal_cdf(x);
   }
   template <typename T> EMBER_HOST_DEVICE T backward(T g, T x) const {
-    const T cdf = math::normal_cdf(x);
-    const T pdf = T(kTwoOverSqrtPi * kSqrt1_2 * 0.5) * math::exp(x * x * T(-0.5));  // 1/sqrt(2 pi) e^(-x^2/2)
-    return g * (cdf + x * pdf);
+    // float32: all of it in float64, rounded once, so that CUDA's expf and glibc's (2 ulp apart)
+    // do not reach the result through the sum below.
+    if constexpr (std::is_same_v<T, float>) {
+      return static_cast<float>(backward(static_cast<double>(g), static_cast<double>(x)));
+    } else {
+      const T cdf = math::normal_cdf(x);
+      const T pdf = T(kTwoOverSqrtPi * kSqrt1_2 * 0.5) * math::exp(x * x * T(-0.5));  // 1/sqrt(2 pi) e^(-x^2/2)
+      return g * (cdf + x * pdf);
+    }
   }
 };
 

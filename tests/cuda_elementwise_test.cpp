@@ -77,14 +77,18 @@ template <typename T> void check_unary_ops(DType dtype) {
     const auto op = static_cast<UnaryOp>(k);
     INFO(kernels::op_name(op) << " in " << dtype);
     const Tensor y = ops::unary(op, x), y_gpu = ops::unary(op, x_gpu);
-    CHECK(worst_distance<T>(y_gpu, y) <= kMaxUlp);
+    // The one exception: gelu in float64 calls each device's erfc, and CUDA's and glibc's were
+    // measured up to 3 ulp apart in the lower tail (4 in the backward, which also calls exp).
+    // A shared erfc would make this 2; float32 gelu is computed in float64 and rounded.
+    const std::int64_t max_ulp = op == UnaryOp::Gelu && dtype == kFloat64 ? 4 : kMaxUlp;
+    CHECK(worst_distance<T>(y_gpu, y) <= max_ulp);
     // The backward reads the input or the output, as autograd feeds it; both devices get the CPU's,
     // so that what is compared is the backward formula, not the forward's last bit again.
     const Tensor saved = kernels::math::saves(op) == kernels::math::Saves::Output ? y : x;
     const Tensor dx = ops::unary_backward(op, g, saved);
     const Tensor dx_gpu = ops::unary_backward(op, g_gpu, saved.to(Device::cuda()));
     INFO("backward");
-    CHECK(worst_distance<T>(dx_gpu, dx) <= kMaxUlp);
+    CHECK(worst_distance<T>(dx_gpu, dx) <= max_ulp);
   }
 }
 

@@ -90,6 +90,7 @@ TEST_CASE("item and to_vector read integer and bool tensors exactly", "[dtype]")
   CHECK(tensor({0.0, -0.5, 3.0}).to(kBool).to_vector<bool>() == std::vector<bool>{false, true, true});
   CHECK(tensor({1.0}).to(kBool).item<bool>());
   CHECK(tensor({300.0}).to(kInt32).to(kUInt8).item<std::uint8_t>() == 44);  // 300 mod 256, as PyTorch
+  CHECK(tensor({-1.0}).to(kUInt8).item<std::uint8_t>() == 255);  // through int64, as c10 converts
 }
 
 TEST_CASE("bfloat16 and float16 round to nearest even, keep specials", "[dtype]") {

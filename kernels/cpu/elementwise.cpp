@@ -119,16 +119,16 @@ void copy_run(To* o, std::int64_t so, const From* a, std::int64_t sa, std::int64
       // memmove: an in-place copy (same view) is allowed and memcpy would be UB there.
       std::memmove(o, a, static_cast<std::size_t>(n) * sizeof(To));
     } else {
-      for (std::int64_t i = 0; i < n; ++i) o[i] = static_cast<To>(a[i]);
+      for (std::int64_t i = 0; i < n; ++i) o[i] = convert<To>(a[i]);
     }
     return;
   }
   if (sa == 0) {  // broadcast source: convert once
-    const To v = static_cast<To>(*a);
+    const To v = convert<To>(*a);
     for (std::int64_t i = 0; i < n; ++i) o[i * so] = v;
     return;
   }
-  for (std::int64_t i = 0; i < n; ++i) o[i * so] = static_cast<To>(a[i * sa]);
+  for (std::int64_t i = 0; i < n; ++i) o[i * so] = convert<To>(a[i * sa]);
 }
 
 template <typename To, typename From>

@@ -176,8 +176,9 @@ template <typename T> struct Constant {
   T value;
   __device__ T operator()() const { return value; }
 };
-struct Identity {
-  template <typename T> __device__ T operator()(T x) const { return x; }
+// A copy's element conversion (core/half_types.h), the same as the CPU's.
+template <typename To> struct ConvertTo {
+  template <typename From> __device__ To operator()(From x) const { return convert<To>(x); }
 };
 
 }  // namespace
@@ -267,7 +268,7 @@ void copy(int device, const TensorRef& dst, const TensorRef& src) {
     dispatch_dtype(src.dtype, [&](auto src_zero) {
       using To = decltype(dst_zero);
       using From = decltype(src_zero);
-      launch_elementwise<To, From, 1>(dst, {&src}, Identity{}, device);
+      launch_elementwise<To, From, 1>(dst, {&src}, ConvertTo<To>{}, device);
     });
   });
 }
