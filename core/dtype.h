@@ -97,8 +97,11 @@ template <typename Fn> decltype(auto) dispatch_dtype(DType dtype, Fn&& fn) {
   EMBER_FAIL("ember: unknown dtype code ", static_cast<int>(dtype));
 }
 
-// The dtypes arithmetic kernels compute in: float32 and float64. Others throw, naming `op`; core's
-// ops check first (ops::check_arithmetic_dtype) so that users see their op's name there.
+// The dtypes arithmetic kernels compute in: float32 and float64, the cases of dispatch_arithmetic
+// below. Core's ops check this first (ops::check_arithmetic_dtype), so that users see their op's
+// name; dispatch_arithmetic throws too, naming the kernel, for any other dtype that reaches it.
+constexpr bool has_arithmetic(DType dtype) { return dtype == DType::Float32 || dtype == DType::Float64; }
+
 template <typename Fn> decltype(auto) dispatch_arithmetic(DType dtype, const char* op, Fn&& fn) {
   switch (dtype) {
     case DType::Float32: return fn(float{});

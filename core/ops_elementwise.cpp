@@ -19,7 +19,7 @@ void check_same_dtype_device(const char* op, const Tensor& a, const Tensor& b) {
 }
 
 void check_arithmetic_dtype(const char* op, const Tensor& t) {
-  EMBER_CHECK(t.dtype() == kFloat32 || t.dtype() == kFloat64, op, ": dtype ", t.dtype(),
+  EMBER_CHECK(has_arithmetic(t.dtype()), op, ": dtype ", t.dtype(),
               " is not supported (float32 and float64 only for now); convert with .to(ember::kFloat32)");
 }
 
@@ -61,7 +61,7 @@ Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
   check_same_dtype_device(name, a, b);
   check_arithmetic_dtype(name, a);
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
-  Tensor out = empty(shape, a.options().dtype(kernels::math::returns_bool(op) ? kBool : a.dtype()));
+  Tensor out = empty(shape, a.options().dtype(kernels::math::result_dtype(op, a.dtype())));
   if (out.numel() > 0) {
     kernels::call<kernels::Kernel::binary>(a.device(), op, ref(out), broadcast_ref(a, shape), broadcast_ref(b, shape));
   }
@@ -78,7 +78,7 @@ Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_fi
     if (s == 0.5) return unary(UnaryOp::Sqrt, a);
     if (s == -1.0) return unary(UnaryOp::Reciprocal, a);
   }
-  Tensor out = empty(a.shape(), a.options().dtype(kernels::math::returns_bool(op) ? kBool : a.dtype()));
+  Tensor out = empty(a.shape(), a.options().dtype(kernels::math::result_dtype(op, a.dtype())));
   if (out.numel() > 0) {
     kernels::call<kernels::Kernel::binary_scalar>(a.device(), op, ref(out), ref(a), scalar, scalar_first);
   }

@@ -24,6 +24,7 @@
 #include <cmath>
 #include <type_traits>
 
+#include "ember/core/dtype.h"
 #include "ember/core/error.h"
 #include "ember/core/host_device.h"
 #include "ember/kernels/op_list.h"
@@ -265,6 +266,9 @@ constexpr bool returns_bool(BinaryOp op) {
 #undef EMBER_OP_RETURNS_BOOL
   return kBools[static_cast<int>(op)];
 }
+
+// The dtype of binary op `op`'s result for operands of `operands`: bool for comparisons.
+constexpr DType result_dtype(BinaryOp op, DType operands) { return returns_bool(op) ? kBool : operands; }
 
 constexpr Saves saves(UnaryOp op) {
 #define EMBER_OP_SAVES(Name, function) Name::saves,
