@@ -68,14 +68,14 @@ void AnomalyMode::set_enabled(bool enabled) { t_anomaly_enabled = enabled; }
 
 namespace detail {
 
-void check_forward_output(const char* node_name, const Tensor& output,
-                          std::initializer_list<const Tensor*> inputs) {
+void check_forward_output(const char* node_name, const TensorBase& output,
+                          std::initializer_list<const TensorBase*> inputs) {
   const NonFinite bad = scan(output);
   if (!bad.any()) return;
   // Say whether this op created the bad value or passed on one it was given.
   std::ostringstream origin;
   int index = 0;
-  for (const Tensor* input : inputs) {
+  for (const TensorBase* input : inputs) {
     if (input->defined() && scan(*input).any()) {
       origin << "; its input " << index << " already held NaN/Inf (computed outside the recorded "
              << "graph or before the guard was created)";

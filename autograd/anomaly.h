@@ -17,7 +17,7 @@
 
 #include <initializer_list>
 
-#include "ember/core/tensor.h"
+#include "ember/autograd/tensor.h"
 
 namespace ember::autograd {
 
@@ -49,8 +49,8 @@ class DetectAnomalyGuard {
 
 namespace detail {
 // Throws if `output` of the op recorded as `node_name` holds NaN or Inf (record() calls this).
-void check_forward_output(const char* node_name, const Tensor& output,
-                          std::initializer_list<const Tensor*> inputs);
+void check_forward_output(const char* node_name, const TensorBase& output,
+                          std::initializer_list<const TensorBase*> inputs);
 // Throws if a gradient `node` computed in backward holds NaN or Inf (the engine calls this).
 void check_gradients(const Node& node, const Tensor& grad_output, Grads& grads);
 // Throws if the gradient backward() starts from holds NaN or Inf.

@@ -10,7 +10,7 @@
 #include "ember/autograd/hooks.h"
 #include "ember/autograd/node.h"
 #include "ember/core/cuda.h"
-#include "ember/core/factories.h"
+#include "ember/autograd/factories.h"
 #include "ember/core/ops.h"
 #include "ember/core/log.h"
 

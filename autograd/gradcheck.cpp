@@ -5,7 +5,7 @@
 
 #include "ember/core/grad_mode.h"
 #include "ember/autograd/public_ops.h"
-#include "ember/core/factories.h"
+#include "ember/autograd/factories.h"
 #include "ember/kernels/philox.h"
 
 namespace ember::autograd {

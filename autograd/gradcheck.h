@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "ember/core/tensor.h"
+#include "ember/autograd/tensor.h"
 
 namespace ember::autograd {
 

@@ -15,7 +15,7 @@
 #include <functional>
 #include <vector>
 
-#include "ember/core/tensor.h"
+#include "ember/autograd/tensor.h"
 
 namespace ember::autograd {
 

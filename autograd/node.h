@@ -7,7 +7,7 @@
 #include <optional>
 #include <utility>
 
-#include "ember/core/tensor.h"
+#include "ember/autograd/tensor.h"
 
 namespace ember::autograd {
 

@@ -131,7 +131,7 @@ Tensor scalar_op(BinaryOp op, const Tensor& a, double s, bool scalar_first, cons
         break;
       case BinaryOp::Sub:
         record("SubBackward", out, {&a}, [scalar_first](const Tensor& g, Grads& grads) {
-          grads[0] = scalar_first ? ops::unary(UnaryOp::Neg, g) : g;
+          grads[0] = scalar_first ? ops::unary(UnaryOp::Neg, g) : TensorBase(g);
         });
         break;
       case BinaryOp::Mul:

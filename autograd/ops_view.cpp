@@ -1,7 +1,7 @@
 // Shape and layout ops, with their backward: each maps the gradient back onto the input's layout.
 #include "ember/autograd/public_ops.h"
 #include "ember/autograd/record.h"
-#include "ember/core/factories.h"
+#include "ember/autograd/factories.h"
 #include "ember/core/ops.h"
 
 namespace ember {

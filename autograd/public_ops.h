@@ -4,7 +4,7 @@
 #pragma once
 
 #include "ember/autograd/activation.h"
-#include "ember/core/tensor.h"
+#include "ember/autograd/tensor.h"
 #include "ember/kernels/op_list.h"
 
 namespace ember {

@@ -15,20 +15,20 @@
 namespace ember::autograd {
 
 // True when grad mode is on and any input requires grad: the test ops make before saving anything.
-inline bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
+inline bool any_requires_grad(std::initializer_list<const TensorBase*> inputs) {
   if (!GradMode::is_enabled()) return false;
-  for (const Tensor* t : inputs) {
+  for (const TensorBase* t : inputs) {
     if (t->defined() && t->requires_grad()) return true;
   }
   return false;
 }
 
 template <typename Backward>
-void record(const char* name, Tensor& output, std::initializer_list<const Tensor*> inputs,
+void record(const char* name, TensorBase& output, std::initializer_list<const TensorBase*> inputs,
             Backward&& backward) {
   auto node = host_pool::make_pooled<FunctionNode<std::decay_t<Backward>>>(name, std::forward<Backward>(backward));
   int i = 0;
-  for (const Tensor* input : inputs) {
+  for (const TensorBase* input : inputs) {
     if (input->defined()) {
       const TensorImpl& impl = input->impl();
       if (impl.grad_fn) node->edges[static_cast<std::size_t>(i)].node = impl.grad_fn;

@@ -36,8 +36,8 @@ class Graph {
   // Runs the captured work again, on the device's stream (the host does not wait).
   void replay();
   // Copies inputs[i] into static_inputs()[i] (same shape and dtype; any device), then replays.
-  void replay(const std::vector<Tensor>& inputs);
-  const std::vector<Tensor>& static_inputs() const;
+  void replay(const std::vector<TensorBase>& inputs);
+  const std::vector<TensorBase>& static_inputs() const;
   Device device() const;
   std::size_t node_count() const;  // kernels, copies and memsets in the graph
 
@@ -49,7 +49,7 @@ class Graph {
 };
 
 // Records the GPU work `step` queues on `device` into a CUDA graph, without running it.
-Graph capture(const std::function<void()>& step, std::vector<Tensor> static_inputs = {},
+Graph capture(const std::function<void()>& step, std::vector<TensorBase> static_inputs = {},
               Device device = Device::cuda());
 
 }  // namespace ember::cuda

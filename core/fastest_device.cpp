@@ -8,7 +8,7 @@
 
 #include "ember/core/cuda.h"
 #include "ember/core/error.h"
-#include "ember/core/factories.h"
+#include "ember/core/generator.h"
 #include "ember/core/log.h"
 
 namespace ember {

@@ -14,72 +14,76 @@
 namespace ember::ops {
 
 using kernels::BinaryOp;
+using kernels::RandomKind;
 using kernels::ReduceKind;
 using kernels::UnaryOp;
 
 // The kernel's view of a tensor.
-kernels::TensorRef ref(const Tensor& t);
+kernels::TensorRef ref(const TensorBase& t);
 
 // Throws unless every tensor is defined and all share one dtype and one device.
-void check_same_dtype_device(const char* op, const Tensor& a, const Tensor& b);
+void check_same_dtype_device(const char* op, const TensorBase& a, const TensorBase& b);
 // Throws an ember::Error naming `op` and the dtype unless `t` is of a dtype the arithmetic kernels
 // compute in (float32, float64); the other dtypes are storage only for now.
-void check_arithmetic_dtype(const char* op, const Tensor& t);
+void check_arithmetic_dtype(const char* op, const TensorBase& t);
 
-Tensor unary(UnaryOp op, const Tensor& x);
+TensorBase unary(UnaryOp op, const TensorBase& x);
 // The input gradient of unary op `op` for output gradient g: op's backward formula applied to g and
 // `saved`, the op's input or output (kernels::math::saves(op); undefined when it reads neither).
-Tensor unary_backward(UnaryOp op, const Tensor& g, const Tensor& saved);
+TensorBase unary_backward(UnaryOp op, const TensorBase& g, const TensorBase& saved);
 // Element-wise with NumPy broadcasting; `name` is used in error messages.
-Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name);
+TensorBase binary(BinaryOp op, const TensorBase& a, const TensorBase& b, const char* name);
 // a op scalar (or scalar op a when scalar_first). pow(a, s) for s in {2, 3, 0.5, -1} computes
 // x * x, x * x * x, sqrt(x) and 1 / x, as PyTorch does: exact where pow may be an ulp off.
-Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_first, const char* name);
+TensorBase binary_scalar(BinaryOp op, const TensorBase& a, double scalar, bool scalar_first, const char* name);
 
 // Reduces over the dims whose bit is set in `dim_mask` (all dims when it covers every dim).
-Tensor reduce(ReduceKind op, const Tensor& x, unsigned dim_mask, bool keepdim, const char* name);
+TensorBase reduce(ReduceKind op, const TensorBase& x, unsigned dim_mask, bool keepdim, const char* name);
 // Sums `g` down to `shape` (the reverse of broadcasting `shape` up to g's shape).
-Tensor sum_to(const Tensor& g, const Shape& shape);
+TensorBase sum_to(const TensorBase& g, const Shape& shape);
 
 // Matrix product of matrices: both operands 2-D or batched (>2-D, batch dims broadcast), with
 // torch.matmul's rules for those. No 1-D operands: ember::matmul, the differentiable product
 // users call, promotes vectors to matrices and then calls this.
-Tensor matmul_matrices(const Tensor& a, const Tensor& b);
+TensorBase matmul_matrices(const TensorBase& a, const TensorBase& b);
 // x @ w^T + bias for x [..., in], w [out, in], bias [out] (bias may be undefined); with relu,
 // relu of that, in the same GEMM epilogue where the backend can.
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, bool relu = false);
+TensorBase linear(const TensorBase& x, const TensorBase& w, const TensorBase& bias, bool relu = false);
 // For linear's backward, from the output gradient g [..., out] and the input x [..., in] (their
 // leading dims are the rows): {g^T @ x, the sums of g over its rows}, the weight gradient and, when
 // `bias`, the bias gradient (undefined otherwise), in one GEMM where the backend can.
-std::pair<Tensor, Tensor> linear_weight_grads(const Tensor& g, const Tensor& x, bool bias);
+std::pair<TensorBase, TensorBase> linear_weight_grads(const TensorBase& g, const TensorBase& x, bool bias);
 
 // Mean-squared error of two same-shaped tensors in one backend call: loss (0-d) is the sum of
 // squared differences divided by `divisor`; when grad_scale is given, grad_input is
 // grad_scale * (input - target), the input's gradient for an upstream gradient of 1.
 struct MseResult {
-  Tensor loss, grad_input;
+  TensorBase loss, grad_input;
 };
-MseResult mse_loss(const Tensor& input, const Tensor& target, double divisor, std::optional<double> grad_scale);
+MseResult mse_loss(const TensorBase& input, const TensorBase& target, double divisor, std::optional<double> grad_scale);
 
 // Copies and conversions.
-Tensor contiguous(const Tensor& x);       // x itself when already contiguous
-Tensor clone(const Tensor& x);            // always a fresh contiguous copy
-Tensor to_dtype(const Tensor& x, DType dtype);
-Tensor to_device(const Tensor& x, Device device);
+TensorBase contiguous(const TensorBase& x);       // x itself when already contiguous
+TensorBase clone(const TensorBase& x);            // always a fresh contiguous copy
+TensorBase to_dtype(const TensorBase& x, DType dtype);
+TensorBase to_device(const TensorBase& x, Device device);
 // dst[...] = src, src broadcast to dst's shape, converting dtype; both on one device.
-void copy_into(const Tensor& dst, const Tensor& src);
-void fill(const Tensor& dst, double value);
+void copy_into(const TensorBase& dst, const TensorBase& src);
+void fill(const TensorBase& dst, double value);
+// Fills dst (contiguous, floating) with draws of the global generator (core/generator.h): uniform
+// on [a, b) or normal with mean a and standard deviation b. `name` is used in error messages.
+void fill_random(const TensorBase& dst, kernels::RandomKind kind, double a, double b, const char* name);
 
 // Views: share x's storage.
-Tensor view(const Tensor& x, const Shape& shape, const char* name = "view");  // throws if impossible
-Tensor reshape(const Tensor& x, const Shape& shape);  // a view when possible, else a copy
-Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1);
-Tensor permute(const Tensor& x, const Shape& dims);
-Tensor expand(const Tensor& x, const Shape& shape);
-Tensor unsqueeze(const Tensor& x, std::int64_t dim);
-Tensor squeeze(const Tensor& x, std::int64_t dim);
-Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t end, std::int64_t step);
-Tensor select(const Tensor& x, std::int64_t dim, std::int64_t index);
+TensorBase view(const TensorBase& x, const Shape& shape, const char* name = "view");  // throws if impossible
+TensorBase reshape(const TensorBase& x, const Shape& shape);  // a view when possible, else a copy
+TensorBase transpose(const TensorBase& x, std::int64_t dim0, std::int64_t dim1);
+TensorBase permute(const TensorBase& x, const Shape& dims);
+TensorBase expand(const TensorBase& x, const Shape& shape);
+TensorBase unsqueeze(const TensorBase& x, std::int64_t dim);
+TensorBase squeeze(const TensorBase& x, std::int64_t dim);
+TensorBase slice(const TensorBase& x, std::int64_t dim, std::int64_t start, std::int64_t end, std::int64_t step);
+TensorBase select(const TensorBase& x, std::int64_t dim, std::int64_t index);
 // Resolves a shape with at most one -1 against numel; throws naming `name` on mismatch.
 Shape infer_shape(const Shape& shape, std::int64_t numel, const Shape& from, const char* name);
 

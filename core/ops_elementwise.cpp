@@ -5,12 +5,12 @@
 
 namespace ember::ops {
 
-kernels::TensorRef ref(const Tensor& t) {
+kernels::TensorRef ref(const TensorBase& t) {
   const TensorImpl& impl = t.impl();
   return {t.raw_data(), impl.dtype, impl.shape, impl.strides};
 }
 
-void check_same_dtype_device(const char* op, const Tensor& a, const Tensor& b) {
+void check_same_dtype_device(const char* op, const TensorBase& a, const TensorBase& b) {
   EMBER_CHECK(a.defined() && b.defined(), op, ": an operand is an undefined tensor");
   EMBER_CHECK(a.device() == b.device(), op, ": operands are on different devices (", a.device(),
               " and ", b.device(), "); move one with .to(device) first");
@@ -18,14 +18,14 @@ void check_same_dtype_device(const char* op, const Tensor& a, const Tensor& b) {
               " and ", b.dtype(), "); convert one with .to(dtype) first");
 }
 
-void check_arithmetic_dtype(const char* op, const Tensor& t) {
+void check_arithmetic_dtype(const char* op, const TensorBase& t) {
   EMBER_CHECK(has_arithmetic(t.dtype()), op, ": dtype ", t.dtype(),
               " is not supported (float32 and float64 only for now); convert with .to(ember::kFloat32)");
 }
 
 namespace {
 // The ref of `t` broadcast to `shape`: leading dims added, size-1 dims given stride 0.
-kernels::TensorRef broadcast_ref(const Tensor& t, const Shape& shape) {
+kernels::TensorRef broadcast_ref(const TensorBase& t, const Shape& shape) {
   kernels::TensorRef r = ref(t);
   if (r.sizes == shape) return r;
   const int lead = shape.size() - r.sizes.size();
@@ -39,36 +39,36 @@ kernels::TensorRef broadcast_ref(const Tensor& t, const Shape& shape) {
 }
 }  // namespace
 
-Tensor unary(UnaryOp op, const Tensor& x) {
+TensorBase unary(UnaryOp op, const TensorBase& x) {
   check_arithmetic_dtype(kernels::op_name(op), x);
-  Tensor out = empty(x.shape(), x.options());
+  TensorBase out = empty(x.shape(), x.options());
   if (x.numel() > 0) kernels::call<kernels::Kernel::unary>(x.device(), op, ref(out), ref(x));
   return out;
 }
 
-Tensor unary_backward(UnaryOp op, const Tensor& g, const Tensor& saved) {
-  const Tensor& s = saved.defined() ? saved : g;
+TensorBase unary_backward(UnaryOp op, const TensorBase& g, const TensorBase& saved) {
+  const TensorBase& s = saved.defined() ? saved : g;
   check_same_dtype_device(kernels::backward_name(op), g, s);
   check_arithmetic_dtype(kernels::backward_name(op), g);
   EMBER_CHECK(g.shape() == s.shape(), kernels::backward_name(op), ": gradient of shape ", g.shape(),
               " for an output of shape ", s.shape());
-  Tensor out = empty(g.shape(), g.options());
+  TensorBase out = empty(g.shape(), g.options());
   if (out.numel() > 0) kernels::call<kernels::Kernel::unary_backward>(g.device(), op, ref(out), ref(g), ref(s));
   return out;
 }
 
-Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b, const char* name) {
+TensorBase binary(BinaryOp op, const TensorBase& a, const TensorBase& b, const char* name) {
   check_same_dtype_device(name, a, b);
   check_arithmetic_dtype(name, a);
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
-  Tensor out = empty(shape, a.options().dtype(kernels::math::result_dtype(op, a.dtype())));
+  TensorBase out = empty(shape, a.options().dtype(kernels::math::result_dtype(op, a.dtype())));
   if (out.numel() > 0) {
     kernels::call<kernels::Kernel::binary>(a.device(), op, ref(out), broadcast_ref(a, shape), broadcast_ref(b, shape));
   }
   return out;
 }
 
-Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_first, const char* name) {
+TensorBase binary_scalar(BinaryOp op, const TensorBase& a, double scalar, bool scalar_first, const char* name) {
   check_arithmetic_dtype(name, a);
   if (op == BinaryOp::Pow && !scalar_first) {
     // The exponent rounded to the tensor's dtype, as the kernel would see it.
@@ -78,19 +78,19 @@ Tensor binary_scalar(BinaryOp op, const Tensor& a, double scalar, bool scalar_fi
     if (s == 0.5) return unary(UnaryOp::Sqrt, a);
     if (s == -1.0) return unary(UnaryOp::Reciprocal, a);
   }
-  Tensor out = empty(a.shape(), a.options().dtype(kernels::math::result_dtype(op, a.dtype())));
+  TensorBase out = empty(a.shape(), a.options().dtype(kernels::math::result_dtype(op, a.dtype())));
   if (out.numel() > 0) {
     kernels::call<kernels::Kernel::binary_scalar>(a.device(), op, ref(out), ref(a), scalar, scalar_first);
   }
   return out;
 }
 
-MseResult mse_loss(const Tensor& input, const Tensor& target, double divisor, std::optional<double> grad_scale) {
+MseResult mse_loss(const TensorBase& input, const TensorBase& target, double divisor, std::optional<double> grad_scale) {
   check_same_dtype_device("mse_loss", input, target);
   check_arithmetic_dtype("mse_loss", input);
   EMBER_CHECK(input.shape() == target.shape(), "mse_loss: input shape ", input.shape(),
               " and target shape ", target.shape(), " differ; they must be equal");
-  MseResult result{empty({}, input.options()), grad_scale ? empty(input.shape(), input.options()) : Tensor()};
+  MseResult result{empty({}, input.options()), grad_scale ? empty(input.shape(), input.options()) : TensorBase()};
   kernels::MseArgs args{.loss = ref(result.loss), .input = ref(input), .target = ref(target), .divisor = divisor};
   if (grad_scale) {
     args.grad_input = ref(result.grad_input);
@@ -100,7 +100,7 @@ MseResult mse_loss(const Tensor& input, const Tensor& target, double divisor, st
   return result;
 }
 
-void copy_into(const Tensor& dst, const Tensor& src) {
+void copy_into(const TensorBase& dst, const TensorBase& src) {
   EMBER_CHECK(dst.device() == src.device(), "copy_: tensors are on different devices (",
               dst.device(), " and ", src.device(), ")");
   const Shape shape = broadcast_shapes(dst.shape(), src.shape(), "copy_");
@@ -112,30 +112,30 @@ void copy_into(const Tensor& dst, const Tensor& src) {
   }
 }
 
-void fill(const Tensor& dst, double value) {
+void fill(const TensorBase& dst, double value) {
   dst.impl().storage->bump_version();
   if (dst.numel() > 0) kernels::call<kernels::Kernel::fill>(dst.device(), ref(dst), value);
 }
 
-Tensor contiguous(const Tensor& x) { return x.is_contiguous() ? x : clone(x); }
+TensorBase contiguous(const TensorBase& x) { return x.is_contiguous() ? x : clone(x); }
 
-Tensor clone(const Tensor& x) {
-  Tensor out = empty(x.shape(), x.options());
+TensorBase clone(const TensorBase& x) {
+  TensorBase out = empty(x.shape(), x.options());
   if (x.numel() > 0) kernels::call<kernels::Kernel::copy>(x.device(), ref(out), ref(x));
   return out;
 }
 
-Tensor to_dtype(const Tensor& x, DType dtype) {
+TensorBase to_dtype(const TensorBase& x, DType dtype) {
   if (x.dtype() == dtype) return x;
-  Tensor out = empty(x.shape(), x.options().dtype(dtype));
+  TensorBase out = empty(x.shape(), x.options().dtype(dtype));
   if (x.numel() > 0) kernels::call<kernels::Kernel::copy>(x.device(), ref(out), ref(x));
   return out;
 }
 
-Tensor to_device(const Tensor& x, Device device) {
+TensorBase to_device(const TensorBase& x, Device device) {
   if (x.device() == device) return x;
-  const Tensor src = contiguous(x);
-  Tensor out = empty(x.shape(), x.options().device(device));
+  const TensorBase src = contiguous(x);
+  TensorBase out = empty(x.shape(), x.options().device(device));
   const std::size_t bytes = static_cast<std::size_t>(x.numel()) * element_size(x.dtype());
   logging::trace("to({}): {} bytes from {}", device.str(), bytes, x.device().str());
   if (bytes == 0) return out;

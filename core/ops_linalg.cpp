@@ -15,8 +15,8 @@ void normalize_unit_strides(std::int64_t rows, std::int64_t cols, std::int64_t& 
 // A [batch..., rows, cols] tensor as the 3-D ref GEMM takes: the batch dims must collapse into one
 // stride (true for contiguous and for broadcast operands) and one of the matrix strides must be 1;
 // otherwise the operand is copied into a contiguous tensor first, which `keep` holds alive.
-kernels::TensorRef as_gemm_operand(const Tensor& t, Tensor& keep) {
-  auto collapsible = [](const Tensor& x) {
+kernels::TensorRef as_gemm_operand(const TensorBase& t, TensorBase& keep) {
+  auto collapsible = [](const TensorBase& x) {
     const int nb = x.dim() - 2;
     for (int d = 0; d + 1 < nb; ++d) {
       if (x.shape()[d] == 1 || x.shape()[d + 1] == 1) continue;
@@ -49,7 +49,7 @@ kernels::TensorRef as_gemm_operand(const Tensor& t, Tensor& keep) {
 // the reshape, transpose and unsqueeze views cost more host time than the GEMM's own setup. When
 // the leading dims do not fold into one stride, or neither matrix stride is 1, t is copied into a
 // contiguous `keep` first.
-kernels::TensorRef matrix_operand(const Tensor& t, bool transposed, Tensor& keep) {
+kernels::TensorRef matrix_operand(const TensorBase& t, bool transposed, TensorBase& keep) {
   keep = t;
   for (bool copied = false;; copied = true) {
     const Shape& shape = keep.shape();
@@ -85,8 +85,8 @@ bool broadcastable(const Shape& a, const Shape& b) {
   return true;
 }
 
-void run_gemm(const Tensor& out, const kernels::TensorRef& a, const kernels::TensorRef& b,
-              double beta, const Tensor& bias = Tensor(), const Tensor& row_sums = Tensor(), bool relu = false) {
+void run_gemm(const TensorBase& out, const kernels::TensorRef& a, const kernels::TensorRef& b,
+              double beta, const TensorBase& bias = TensorBase(), const TensorBase& row_sums = TensorBase(), bool relu = false) {
   kernels::GemmArgs args;
   args.relu = relu;
   if (bias.defined()) args.bias = ref(bias);
@@ -105,7 +105,7 @@ void run_gemm(const Tensor& out, const kernels::TensorRef& a, const kernels::Ten
 
 }  // namespace
 
-Tensor matmul_matrices(const Tensor& a, const Tensor& b) {
+TensorBase matmul_matrices(const TensorBase& a, const TensorBase& b) {
   check_same_dtype_device("matmul", a, b);
   check_arithmetic_dtype("matmul", a);
   // 1-D operands are promoted to matrices by the differentiable matmul (autograd/ops_linalg.cpp),
@@ -129,18 +129,18 @@ Tensor matmul_matrices(const Tensor& a, const Tensor& b) {
   shape_b.push_back(k); shape_b.push_back(n);
   out_shape.push_back(m);
   out_shape.push_back(n);
-  Tensor out = empty(out_shape, a.options());
+  TensorBase out = empty(out_shape, a.options());
   if (out.numel() == 0) return out;
   if (k == 0) {
     fill(out, 0.0);
     return out;
   }
-  Tensor keep_a, keep_b;
+  TensorBase keep_a, keep_b;
   run_gemm(out, as_gemm_operand(expand(a, shape_a), keep_a), as_gemm_operand(expand(b, shape_b), keep_b), 0.0);
   return out;
 }
 
-Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, bool relu) {
+TensorBase linear(const TensorBase& x, const TensorBase& w, const TensorBase& bias, bool relu) {
   check_same_dtype_device("linear", x, w);
   check_arithmetic_dtype("linear", x);
   EMBER_CHECK(w.dim() == 2 && x.dim() >= 1 && x.shape().back() == w.shape()[1],
@@ -149,7 +149,7 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, bool relu) {
   const std::int64_t in = w.shape()[1], out_features = w.shape()[0];
   Shape out_shape = x.shape();
   out_shape[out_shape.size() - 1] = out_features;
-  Tensor out = empty(out_shape, x.options());
+  TensorBase out = empty(out_shape, x.options());
   if (bias.defined()) {
     check_same_dtype_device("linear", x, bias);
     EMBER_CHECK(bias.dim() == 1 && bias.shape()[0] == out_features, "linear: bias of shape ",
@@ -162,25 +162,25 @@ Tensor linear(const Tensor& x, const Tensor& w, const Tensor& bias, bool relu) {
     else fill(out, 0.0);
     return relu ? unary(kernels::UnaryOp::Relu, out) : out;
   }
-  Tensor keep_x, keep_w;
+  TensorBase keep_x, keep_w;
   // x as [1, rows, in] and w^T as [1, in, out]; the GEMM reads w transposed. The bias (and the
   // relu) ride in the GEMM's epilogue: no separate pass over the output.
   run_gemm(out, matrix_operand(x, false, keep_x), matrix_operand(w, true, keep_w), 0.0,
-           bias.defined() ? contiguous(bias) : Tensor(), Tensor(), relu);
+           bias.defined() ? contiguous(bias) : TensorBase(), TensorBase(), relu);
   return out;
 }
 
-std::pair<Tensor, Tensor> linear_weight_grads(const Tensor& g, const Tensor& x, bool bias) {
+std::pair<TensorBase, TensorBase> linear_weight_grads(const TensorBase& g, const TensorBase& x, bool bias) {
   check_same_dtype_device("linear backward", g, x);
   bool same_rows = g.dim() >= 1 && x.dim() == g.dim();
   for (int d = 0; same_rows && d + 1 < g.dim(); ++d) same_rows = g.shape()[d] == x.shape()[d];
   EMBER_CHECK(same_rows, "linear backward: gradient of shape ", g.shape(), " does not match input of shape ", x.shape(),
               " (expected the same leading dims)");
   const std::int64_t out_features = g.shape().back(), in = x.shape().back();
-  Tensor grad_w = empty({out_features, in}, g.options());
-  Tensor grad_b = bias ? empty({out_features}, g.options()) : Tensor();
+  TensorBase grad_w = empty({out_features, in}, g.options());
+  TensorBase grad_b = bias ? empty({out_features}, g.options()) : TensorBase();
   if (grad_w.numel() == 0 && !(bias && out_features > 0)) return {grad_w, grad_b};
-  Tensor keep_g, keep_x;
+  TensorBase keep_g, keep_x;
   const kernels::TensorRef gt = matrix_operand(g, true, keep_g);  // [1, out, rows]
   if (gt.sizes[2] == 0) {  // no rows: empty sums
     fill(grad_w, 0.0);
@@ -191,7 +191,7 @@ std::pair<Tensor, Tensor> linear_weight_grads(const Tensor& g, const Tensor& x, 
     if (bias) grad_b = reduce(kernels::ReduceKind::Sum, reshape(g, {-1, out_features}), 1u, false, "linear");
     return {grad_w, grad_b};
   }
-  run_gemm(grad_w, gt, matrix_operand(x, false, keep_x), 0.0, Tensor(), bias ? grad_b : Tensor());
+  run_gemm(grad_w, gt, matrix_operand(x, false, keep_x), 0.0, TensorBase(), bias ? grad_b : TensorBase());
   return {grad_w, grad_b};
 }
 

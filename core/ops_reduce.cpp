@@ -3,7 +3,7 @@
 
 namespace ember::ops {
 
-Tensor reduce(ReduceKind op, const Tensor& x, unsigned dim_mask, bool keepdim, const char* name) {
+TensorBase reduce(ReduceKind op, const TensorBase& x, unsigned dim_mask, bool keepdim, const char* name) {
   check_arithmetic_dtype(name, x);
   Shape kept = x.shape();
   Shape squeezed;
@@ -16,7 +16,7 @@ Tensor reduce(ReduceKind op, const Tensor& x, unsigned dim_mask, bool keepdim, c
       squeezed.push_back(x.shape()[d]);
     }
   }
-  Tensor out = empty(kept, x.options());
+  TensorBase out = empty(kept, x.options());
   if (out.numel() > 0) {
     kernels::call<kernels::Kernel::reduce>(x.device(), op, ref(out), ref(x));
   }
@@ -24,7 +24,7 @@ Tensor reduce(ReduceKind op, const Tensor& x, unsigned dim_mask, bool keepdim, c
   return make_view(out, squeezed, contiguous_strides(squeezed), 0);
 }
 
-Tensor sum_to(const Tensor& g, const Shape& shape) {
+TensorBase sum_to(const TensorBase& g, const Shape& shape) {
   if (g.shape() == shape) return g;
   const int lead = g.dim() - shape.size();
   EMBER_CHECK(lead >= 0, "sum_to: cannot sum a tensor of shape ", g.shape(), " to shape ", shape);
@@ -32,7 +32,7 @@ Tensor sum_to(const Tensor& g, const Shape& shape) {
   for (int d = 0; d < g.dim(); ++d) {
     if (d < lead || (shape[d - lead] == 1 && g.shape()[d] != 1)) mask |= 1u << d;
   }
-  Tensor summed = mask ? reduce(ReduceKind::Sum, g, mask, /*keepdim=*/true, "sum_to") : contiguous(g);
+  TensorBase summed = mask ? reduce(ReduceKind::Sum, g, mask, /*keepdim=*/true, "sum_to") : contiguous(g);
   return make_view(summed, shape, contiguous_strides(shape), 0);
 }
 

@@ -35,7 +35,7 @@ Shape infer_shape(const Shape& shape, std::int64_t numel, const Shape& from, con
 namespace {
 // Strides for viewing x as `shape` without a copy, or false when its layout does not allow it.
 // Works chunk by chunk: runs of x's dims that are contiguous with each other can be re-split freely.
-bool view_strides(const Tensor& x, const Shape& shape, Strides& out) {
+bool view_strides(const TensorBase& x, const Shape& shape, Strides& out) {
   if (x.is_contiguous() || x.numel() == 0) {
     out = contiguous_strides(shape);
     return true;
@@ -67,7 +67,7 @@ bool view_strides(const Tensor& x, const Shape& shape, Strides& out) {
 }
 }  // namespace
 
-Tensor view(const Tensor& x, const Shape& shape, const char* name) {
+TensorBase view(const TensorBase& x, const Shape& shape, const char* name) {
   const Shape target = infer_shape(shape, x.numel(), x.shape(), name);
   Strides strides;
   EMBER_CHECK(view_strides(x, target, strides), name, ": a tensor of shape ", x.shape(),
@@ -76,15 +76,15 @@ Tensor view(const Tensor& x, const Shape& shape, const char* name) {
   return make_view(x, target, strides, x.storage_offset());
 }
 
-Tensor reshape(const Tensor& x, const Shape& shape) {
+TensorBase reshape(const TensorBase& x, const Shape& shape) {
   const Shape target = infer_shape(shape, x.numel(), x.shape(), "reshape");
   Strides strides;
   if (view_strides(x, target, strides)) return make_view(x, target, strides, x.storage_offset());
-  const Tensor copy = clone(x);
+  const TensorBase copy = clone(x);
   return make_view(copy, target, contiguous_strides(target), 0);
 }
 
-Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1) {
+TensorBase transpose(const TensorBase& x, std::int64_t dim0, std::int64_t dim1) {
   const int d0 = wrap_dim(dim0, x.dim(), "transpose"), d1 = wrap_dim(dim1, x.dim(), "transpose");
   if (x.dim() == 0) return make_view(x, x.shape(), x.strides(), x.storage_offset());
   Shape shape = x.shape();
@@ -94,7 +94,7 @@ Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1) {
   return make_view(x, shape, strides, x.storage_offset());
 }
 
-Tensor permute(const Tensor& x, const Shape& dims) {
+TensorBase permute(const TensorBase& x, const Shape& dims) {
   EMBER_CHECK(dims.size() == x.dim(), "permute: got ", dims.size(), " dims ", dims,
               " for a tensor of ", x.dim(), " dims");
   Shape shape = x.shape(), strides = x.strides();
@@ -109,7 +109,7 @@ Tensor permute(const Tensor& x, const Shape& dims) {
   return make_view(x, shape, strides, x.storage_offset());
 }
 
-Tensor expand(const Tensor& x, const Shape& shape) {
+TensorBase expand(const TensorBase& x, const Shape& shape) {
   EMBER_CHECK(shape.size() >= x.dim(), "expand: cannot expand shape ", x.shape(), " to ", shape,
               " (fewer dims)");
   const int lead = shape.size() - x.dim();
@@ -137,7 +137,7 @@ Tensor expand(const Tensor& x, const Shape& shape) {
   return make_view(x, out_shape, strides, x.storage_offset());
 }
 
-Tensor unsqueeze(const Tensor& x, std::int64_t dim) {
+TensorBase unsqueeze(const TensorBase& x, std::int64_t dim) {
   const int d = wrap_dim(dim, x.dim() + 1, "unsqueeze");
   Shape shape = x.shape(), strides = x.strides();
   const std::int64_t stride = d < x.dim() ? x.strides()[d] * x.shape()[d] : 1;
@@ -146,7 +146,7 @@ Tensor unsqueeze(const Tensor& x, std::int64_t dim) {
   return make_view(x, shape, strides, x.storage_offset());
 }
 
-Tensor squeeze(const Tensor& x, std::int64_t dim) {
+TensorBase squeeze(const TensorBase& x, std::int64_t dim) {
   if (x.dim() == 0) return x;
   const int d = wrap_dim(dim, x.dim(), "squeeze");
   if (x.shape()[d] != 1) return x;  // as in PyTorch: squeezing a non-1 dim is a no-op
@@ -156,7 +156,7 @@ Tensor squeeze(const Tensor& x, std::int64_t dim) {
   return make_view(x, shape, strides, x.storage_offset());
 }
 
-Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t end, std::int64_t step) {
+TensorBase slice(const TensorBase& x, std::int64_t dim, std::int64_t start, std::int64_t end, std::int64_t step) {
   const int d = wrap_dim(dim, x.dim(), "slice");
   EMBER_CHECK(x.dim() > 0, "slice: cannot slice a 0-d tensor");
   EMBER_CHECK(step > 0, "slice: step must be positive, got ", step);
@@ -173,7 +173,7 @@ Tensor slice(const Tensor& x, std::int64_t dim, std::int64_t start, std::int64_t
   return make_view(x, shape, strides, x.storage_offset() + lo * x.strides()[d]);
 }
 
-Tensor select(const Tensor& x, std::int64_t dim, std::int64_t index) {
+TensorBase select(const TensorBase& x, std::int64_t dim, std::int64_t index) {
   EMBER_CHECK(x.dim() > 0, "select: cannot index a 0-d tensor");
   const int d = wrap_dim(dim, x.dim(), "select");
   const std::int64_t size = x.shape()[d];

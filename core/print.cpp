@@ -68,7 +68,7 @@ std::vector<std::int64_t> shown_indices(std::int64_t size, bool summarize) {
 }
 
 // Every element's text, right-aligned to the widest.
-std::vector<std::string> element_texts(const Tensor& t) {
+std::vector<std::string> element_texts(const TensorBase& t) {
   std::vector<std::string> texts;
   if (is_floating(t.dtype())) {
     const std::vector<double> values = t.to_vector<double>();
@@ -112,7 +112,7 @@ void print_dim(std::ostream& out, const std::vector<std::string>& texts, const S
 
 }  // namespace
 
-std::ostream& operator<<(std::ostream& out, const Tensor& t) {
+std::ostream& operator<<(std::ostream& out, const TensorBase& t) {
   if (!t.defined()) return out << "tensor(undefined)";
   const std::vector<std::string> texts = element_texts(t);
   const bool summarize = t.numel() > kSummarizeThreshold;

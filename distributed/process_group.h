@@ -27,7 +27,7 @@
 #include <memory>
 #include <string>
 
-#include "ember/core/tensor.h"
+#include "ember/autograd/tensor.h"
 
 namespace ember::distributed {
 

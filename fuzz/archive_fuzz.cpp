@@ -1,4 +1,4 @@
-// libFuzzer target for the tensor-archive reader (core/archive.h), which reads checkpoint files that
+// libFuzzer target for the tensor-archive reader (io/archive.h), which reads checkpoint files that
 // may be truncated, corrupted or hostile. Any input must end in a parsed archive or an ember::Error:
 // never a crash, a hang, an out-of-bounds access or a huge allocation.
 //
@@ -10,7 +10,7 @@
 #include <cstring>
 #include <string>
 
-#include "ember/core/archive.h"
+#include "ember/io/archive.h"
 #include "ember/core/error.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "ember/core/factories.h"
+#include "ember/autograd/factories.h"
 #include "ember/nn/serialize.h"
 
 namespace ember::nn {

@@ -1,5 +1,5 @@
 // Resumable training checkpoints: a model's weights, its optimizer's state and the global random
-// generator's state in one tensor archive (core/archive.h), so that training stopped after step N
+// generator's state in one tensor archive (io/archive.h), so that training stopped after step N
 // and resumed from the file, in the same process or another one, continues exactly as if it had
 // never stopped (bit for bit on the same build and device).
 //
@@ -18,7 +18,7 @@
 
 #include <string>
 
-#include "ember/core/archive.h"
+#include "ember/io/archive.h"
 #include "ember/nn/module.h"
 #include "ember/optim/optimizer.h"
 

@@ -52,7 +52,7 @@ class DistributedDataParallelImpl::Reducer {
     auto close = [&] {
       if (current.params.empty()) return;
       const Tensor& first = params_[current.params.front()];
-      current.flat = empty(Shape{numel}, first.options());
+      current.flat = ops::empty(Shape{numel}, first.options());
       buckets_.push_back(std::move(current));
       current = Bucket();
       numel = 0;

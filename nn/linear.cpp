@@ -4,7 +4,7 @@
 
 #include "ember/core/grad_mode.h"
 #include "ember/autograd/public_ops.h"
-#include "ember/core/factories.h"
+#include "ember/autograd/factories.h"
 
 namespace ember::nn {
 

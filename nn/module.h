@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "ember/core/tensor.h"
+#include "ember/autograd/tensor.h"
 
 namespace ember::nn {
 

@@ -1,10 +1,10 @@
 // Saving and loading a module's weights (parameters and buffers) in Ember's tensor archive format
-// (core/archive.h). Loading checks the whole file against the module before changing anything.
+// (io/archive.h). Loading checks the whole file against the module before changing anything.
 #pragma once
 
 #include <string>
 
-#include "ember/core/archive.h"
+#include "ember/io/archive.h"
 #include "ember/nn/module.h"
 
 namespace ember::nn {

@@ -5,7 +5,7 @@
 
 #include "ember/core/grad_mode.h"
 #include "ember/core/cuda.h"
-#include "ember/core/factories.h"
+#include "ember/autograd/factories.h"
 #include "ember/core/log.h"
 #include "ember/core/ops.h"
 #include "ember/optim/fused_update.h"

@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "ember/core/tensor.h"
+#include "ember/autograd/tensor.h"
 #include "ember/kernels/tensor_ref.h"
 
 namespace ember::optim::detail {

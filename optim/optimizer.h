@@ -5,8 +5,8 @@
 #include <string>
 #include <vector>
 
-#include "ember/core/archive.h"
-#include "ember/core/tensor.h"
+#include "ember/io/archive.h"
+#include "ember/autograd/tensor.h"
 
 namespace ember::optim {
 

@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "ember/core/tensor.h"
+#include "ember/autograd/tensor.h"
 #include "ember/distributed/transport/bootstrap.h"
 #include "ember/distributed/process_group.h"
 

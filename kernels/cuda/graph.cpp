@@ -21,7 +21,7 @@ struct Graph::State {
   int pool = 0;  // the allocator's private pool holding the graph's tensors
   cudaGraph_t graph = nullptr;
   cudaGraphExec_t exec = nullptr;
-  std::vector<Tensor> inputs;
+  std::vector<TensorBase> inputs;
   std::size_t nodes = 0;
 
   State() = default;
@@ -50,12 +50,12 @@ void Graph::replay() {
   EMBER_CUDA_CHECK(cudaGraphLaunch(state_->exec, impl::context(state_->device).stream()));
 }
 
-void Graph::replay(const std::vector<Tensor>& inputs) {
+void Graph::replay(const std::vector<TensorBase>& inputs) {
   EMBER_CHECK(state_ != nullptr, "ember::cuda::Graph::replay: this graph was moved from");
   EMBER_CHECK(inputs.size() == state_->inputs.size(), "ember::cuda::Graph::replay: ", inputs.size(),
               " inputs given, but the step was captured with ", state_->inputs.size(), " static inputs");
   for (std::size_t i = 0; i < inputs.size(); ++i) {
-    Tensor& fixed = state_->inputs[i];
+    TensorBase& fixed = state_->inputs[i];
     EMBER_CHECK(inputs[i].shape() == fixed.shape() && inputs[i].dtype() == fixed.dtype(),
                 "ember::cuda::Graph::replay: input ", i, " has shape ", inputs[i].shape(), " and dtype ",
                 inputs[i].dtype(), ", but the step was captured with shape ", fixed.shape(), " and ",
@@ -67,11 +67,11 @@ void Graph::replay(const std::vector<Tensor>& inputs) {
   replay();
 }
 
-const std::vector<Tensor>& Graph::static_inputs() const { return state_->inputs; }
+const std::vector<TensorBase>& Graph::static_inputs() const { return state_->inputs; }
 Device Graph::device() const { return Device::cuda(state_->device); }
 std::size_t Graph::node_count() const { return state_->nodes; }
 
-Graph capture(const std::function<void()>& step, std::vector<Tensor> static_inputs, Device device) {
+Graph capture(const std::function<void()>& step, std::vector<TensorBase> static_inputs, Device device) {
   EMBER_CHECK(device.is_cuda() && is_available() && device.index() < device_count(),
               "ember::cuda::capture: needs a CUDA device; got ", device,
               is_available() ? "" : " and this machine has no GPU");

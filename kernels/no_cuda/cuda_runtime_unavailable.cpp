@@ -40,10 +40,10 @@ Graph::Graph(Graph&&) noexcept = default;
 Graph& Graph::operator=(Graph&&) noexcept = default;
 Graph::~Graph() = default;
 void Graph::replay() { no_cuda("Graph::replay"); }
-void Graph::replay(const std::vector<Tensor>&) { no_cuda("Graph::replay"); }
-const std::vector<Tensor>& Graph::static_inputs() const { no_cuda("Graph::static_inputs"); }
+void Graph::replay(const std::vector<TensorBase>&) { no_cuda("Graph::replay"); }
+const std::vector<TensorBase>& Graph::static_inputs() const { no_cuda("Graph::static_inputs"); }
 Device Graph::device() const { no_cuda("Graph::device"); }
 std::size_t Graph::node_count() const { no_cuda("Graph::node_count"); }
-Graph capture(const std::function<void()>&, std::vector<Tensor>, Device) { no_cuda("capture"); }
+Graph capture(const std::function<void()>&, std::vector<TensorBase>, Device) { no_cuda("capture"); }
 
 }  // namespace ember::cuda

@@ -1,4 +1,4 @@
-#include "ember/core/archive.h"
+#include "ember/io/archive.h"
 
 #include <bit>
 #include <cstdio>
@@ -189,7 +189,7 @@ NamedTensors parse_tensors(std::string_view data, const std::string& path) {
                 path, "': tensor '", name, "' holds ", nbytes, " bytes, but its shape ", shape, " of ",
                 dtype, " needs ", numel, " elements of ", element_size(dtype), " bytes");
     const char* bytes = r.take(nbytes);
-    Tensor t = empty(shape, dtype);
+    Tensor t = ops::empty(shape, dtype);
     if (nbytes) std::memcpy(t.raw_data(), bytes, nbytes);
     out.emplace_back(std::move(name), std::move(t));
   }

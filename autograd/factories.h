@@ -1,17 +1,22 @@
-// Factories: new tensors filled with constants, ranges, given values or random numbers.
+// Factories: new tensors filled with constants, ranges, given values or random numbers. They make
+// the user-facing Tensor; options.requires_grad() makes them leaves that autograd tracks (as
+// libtorch's torch:: factories of torch/csrc/autograd/variable_factories.h).
 #pragma once
 
 #include <cstdint>
 #include <initializer_list>
 #include <vector>
 
-#include "ember/core/tensor.h"
+#include "ember/autograd/tensor.h"
+#include "ember/core/generator.h"  // manual_seed and the generator state
 
 namespace ember {
 
 Tensor zeros(const Shape& shape, TensorOptions options = {});
 Tensor ones(const Shape& shape, TensorOptions options = {});
 Tensor full(const Shape& shape, double value, TensorOptions options = {});
+// Uninitialised memory, as torch.empty.
+Tensor empty(const Shape& shape, TensorOptions options = {});
 Tensor zeros_like(const Tensor& t);
 Tensor ones_like(const Tensor& t);
 Tensor empty_like(const Tensor& t);
@@ -33,16 +38,5 @@ Tensor from_vector(const std::vector<float>& values, const Shape& shape = {}, Te
 Tensor tensor(std::initializer_list<double> values, const Shape& shape = {}, TensorOptions options = {});
 // A 0-d tensor.
 Tensor scalar_tensor(double value, TensorOptions options = {});
-
-// The global random generator: a Philox key and a counter. Every draw of n numbers takes the
-// counter range [offset, offset + n), so results depend only on the seed and the order of draws,
-// and are the same on CPU and CUDA.
-void manual_seed(std::uint64_t seed);
-struct GeneratorState {
-  std::uint64_t seed = 0;
-  std::uint64_t offset = 0;
-};
-GeneratorState get_rng_state();
-void set_rng_state(const GeneratorState& state);
 
 }  // namespace ember
