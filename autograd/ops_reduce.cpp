@@ -72,11 +72,19 @@ Tensor sum(const Tensor& x, std::int64_t dim, bool keepdim) {
   return sum_impl(x, 1u << wrap_dim(dim, x.dim(), "sum"), keepdim);
 }
 
+namespace {
+// bfloat16 and float16 take their mean in float32 and round once, as PyTorch does: rounding the
+// sum to 16 bits before dividing would round twice.
+bool is_16bit_float(DType dtype) { return dtype == kBFloat16 || dtype == kFloat16; }
+}  // namespace
+
 Tensor mean(const Tensor& x) {
   EMBER_CHECK(x.numel() > 0, "mean: cannot take the mean of an empty tensor (shape ", x.shape(), ")");
+  if (is_16bit_float(x.dtype())) return mean(x.to(kFloat32)).to(x.dtype());
   return sum(x) / static_cast<double>(x.numel());
 }
 Tensor mean(const Tensor& x, std::int64_t dim, bool keepdim) {
+  if (is_16bit_float(x.dtype())) return mean(x.to(kFloat32), dim, keepdim).to(x.dtype());
   const int d = wrap_dim(dim, x.dim(), "mean");
   const std::int64_t n = count(x.shape(), 1u << d);
   EMBER_CHECK(n > 0, "mean: dim ", d, " of shape ", x.shape(), " is empty");

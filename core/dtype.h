@@ -97,12 +97,34 @@ template <typename Fn> decltype(auto) dispatch_dtype(DType dtype, Fn&& fn) {
   EMBER_FAIL("ember: unknown dtype code ", static_cast<int>(dtype));
 }
 
-// The dtypes arithmetic kernels compute in: float32 and float64, the cases of dispatch_arithmetic
-// below. Core's ops check this first (ops::check_arithmetic_dtype), so that users see their op's
-// name; dispatch_arithmetic throws too, naming the kernel, for any other dtype that reaches it.
-constexpr bool has_arithmetic(DType dtype) { return dtype == DType::Float32 || dtype == DType::Float64; }
+// The dtypes arithmetic works on: the floating ones, the cases of dispatch_arithmetic below. Core's
+// ops check this first (ops::check_arithmetic_dtype), so that users see their op's name;
+// dispatch_arithmetic throws too, naming the kernel, for any other dtype that reaches it.
+constexpr bool has_arithmetic(DType dtype) { return is_floating(dtype); }
+
+// The type arithmetic on elements of type T computes in (PyTorch's "opmath" type): float for the
+// 16-bit floats, which kernels widen on load and round once on store, and T itself otherwise.
+template <typename T> struct compute_type { using type = T; };
+template <> struct compute_type<BFloat16> { using type = float; };
+template <> struct compute_type<Half> { using type = float; };
+template <typename T> using compute_t = typename compute_type<T>::type;
 
 template <typename Fn> decltype(auto) dispatch_arithmetic(DType dtype, const char* op, Fn&& fn) {
+  switch (dtype) {
+    case DType::Float32: return fn(float{});
+    case DType::Float64: return fn(double{});
+    case DType::BFloat16: return fn(BFloat16{});
+    case DType::Float16: return fn(Half{});
+    default: break;
+  }
+  EMBER_FAIL("ember: ", op, " does not support dtype ", dtype_name(dtype),
+             " (floating dtypes only); convert with .to(ember::kFloat32)");
+}
+
+// For the kernels that work on float32 and float64 only: the optimizers' fused updates (bfloat16
+// parameters, with float32 master weights inside the optimizer, are not written yet) and CUDA's
+// small-GEMM kernel (16-bit products go to cuBLAS instead).
+template <typename Fn> decltype(auto) dispatch_float32_64(DType dtype, const char* op, Fn&& fn) {
   switch (dtype) {
     case DType::Float32: return fn(float{});
     case DType::Float64: return fn(double{});

@@ -259,6 +259,21 @@ template <typename Op> struct BackwardOf {
   template <typename T> EMBER_HOST_DEVICE T operator()(T g, T s) const { return Op{}.backward(g, s); }
 };
 
+// Op applied to elements stored as T. For bfloat16 and float16 the operands are widened to float
+// (compute_t, core/dtype.h), the op computes in float and the result is rounded once on store, as
+// PyTorch computes them; a comparison's bool stays bool. Operands may be of either type (a scalar
+// operand is held in the compute type, not rounded to T first, also as PyTorch does).
+template <typename Op, typename T> struct Widened {
+  template <typename... X> EMBER_HOST_DEVICE auto operator()(X... x) const {
+    const auto r = Op{}(static_cast<compute_t<T>>(x)...);
+    if constexpr (std::is_same_v<std::remove_const_t<decltype(r)>, bool>) return r;
+    else return T(r);
+  }
+};
+// The functor the element-wise loops run for Op on T: Op itself where T is its own compute type.
+template <typename Op, typename T>
+using OnStorage = std::conditional_t<std::is_same_v<compute_t<T>, T>, Op, Widened<Op, T>>;
+
 // True for the binary ops whose result is bool (comparisons): their output tensor is kBool.
 constexpr bool returns_bool(BinaryOp op) {
 #define EMBER_OP_RETURNS_BOOL(Name, function) std::is_same_v<decltype(Name{}(0.0f, 0.0f)), bool>,

@@ -69,5 +69,16 @@ EMBER_HOST_DEVICE float below_bound(float v, double a, double b) {
 EMBER_HOST_DEVICE double below_bound(double v, double a, double b) {
   return (b > a && v >= b) ? nextafter(b, a) : v;
 }
+// bfloat16 and float16 (T has the 16-bit pattern `bits`, sign and magnitude): step the pattern
+// down one value at a time (toward minus infinity) until it is below b.
+template <typename T> EMBER_HOST_DEVICE T below_bound(T v, double a, double b) {
+  if (!(b > a)) return v;
+  while (static_cast<double>(static_cast<float>(v)) >= b) {
+    if (v.bits == 0) v.bits = 0x8001;                 // +0 -> the negative value nearest zero
+    else if (v.bits & 0x8000) v.bits = static_cast<decltype(v.bits)>(v.bits + 1);  // more negative
+    else v.bits = static_cast<decltype(v.bits)>(v.bits - 1);
+  }
+  return v;
+}
 
 }  // namespace ember::kernels::philox

@@ -63,9 +63,10 @@ void unary_loop(const TensorRef& out, const TensorRef& in) {
 
 // ---- Binary ---------------------------------------------------------------------------------
 
-// Out is T, or bool for comparisons.
-template <typename Op, typename T, typename Out>
-void binary_run(Out* o, std::int64_t so, const T* a, std::int64_t sa, const T* b, std::int64_t sb,
+// Out is the operands' storage type, or bool for comparisons. A and B differ only for a scalar
+// operand held in the compute type (binary_scalar on bfloat16/float16).
+template <typename Op, typename A, typename B, typename Out>
+void binary_run(Out* o, std::int64_t so, const A* a, std::int64_t sa, const B* b, std::int64_t sb,
                 std::int64_t n) {
   constexpr Op op{};
   if (so == 1) {
@@ -76,12 +77,12 @@ void binary_run(Out* o, std::int64_t so, const T* a, std::int64_t sa, const T* b
     // One side broadcast along the run: read it once (it cannot alias out, which never has a
     // stride-0 dim), so the loop is as tight as the contiguous one.
     if (sa == 1 && sb == 0) {
-      const T bv = *b;
+      const B bv = *b;
       for (std::int64_t i = 0; i < n; ++i) o[i] = op(a[i], bv);
       return;
     }
     if (sa == 0 && sb == 1) {
-      const T av = *a;
+      const A av = *a;
       for (std::int64_t i = 0; i < n; ++i) o[i] = op(av, b[i]);
       return;
     }
@@ -89,9 +90,9 @@ void binary_run(Out* o, std::int64_t so, const T* a, std::int64_t sa, const T* b
   for (std::int64_t i = 0; i < n; ++i) o[i * so] = op(a[i * sa], b[i * sb]);
 }
 
-template <typename Op, typename T>
-void binary_loop(const TensorRef& out, Operand<T> a, Operand<T> b) {
-  using Out = decltype(Op{}(T{}, T{}));
+template <typename Op, typename A, typename B>
+void binary_loop(const TensorRef& out, Operand<A> a, Operand<B> b) {
+  using Out = decltype(Op{}(A{}, B{}));
   Out* o = out.ptr<Out>();
   if (out.is_contiguous()) {
     const bool ac = a.contiguous(), bc = b.contiguous();
@@ -105,9 +106,10 @@ void binary_loop(const TensorRef& out, Operand<T> a, Operand<T> b) {
   });
 }
 
-template <typename T>
-void binary_dispatch(BinaryOp op, const TensorRef& out, Operand<T> a, Operand<T> b) {
-  math::visit(op, [&](auto f) { binary_loop<decltype(f)>(out, a, b); });
+// T: the tensors' storage type.
+template <typename T, typename A, typename B>
+void binary_dispatch(BinaryOp op, const TensorRef& out, Operand<A> a, Operand<B> b) {
+  math::visit(op, [&](auto f) { binary_loop<math::OnStorage<decltype(f), T>>(out, a, b); });
 }
 
 // ---- Copy and fill --------------------------------------------------------------------------
@@ -165,7 +167,7 @@ void fill_loop(const TensorRef& out, T value) {
 void unary(int /*device*/, UnaryOp op, const TensorRef& out, const TensorRef& in) {
   dispatch_arithmetic(out.dtype, "unary", [&](auto tag) {
     using T = decltype(tag);
-    math::visit(op, [&](auto f) { unary_loop<decltype(f), T>(out, in); });
+    math::visit(op, [&](auto f) { unary_loop<math::OnStorage<decltype(f), T>, T>(out, in); });
   });
 }
 
@@ -174,8 +176,8 @@ void unary_backward(int /*device*/, UnaryOp op, const TensorRef& grad_in, const 
   dispatch_arithmetic(grad_in.dtype, "unary_backward", [&](auto tag) {
     using T = decltype(tag);
     math::visit(op, [&](auto f) {
-      binary_loop<math::BackwardOf<decltype(f)>>(grad_in, Operand<T>{grad_out.ptr<T>(), &grad_out},
-                                                 Operand<T>{saved.ptr<T>(), &saved});
+      binary_loop<math::OnStorage<math::BackwardOf<decltype(f)>, T>>(
+          grad_in, Operand<T>{grad_out.ptr<T>(), &grad_out}, Operand<T>{saved.ptr<T>(), &saved});
     });
   });
 }
@@ -184,7 +186,7 @@ void binary(int /*device*/, BinaryOp op, const TensorRef& out, const TensorRef& 
             const TensorRef& b) {
   dispatch_arithmetic(a.dtype, "binary", [&](auto tag) {
     using T = decltype(tag);
-    binary_dispatch<T>(op, out, {a.ptr<T>(), &a}, {b.ptr<T>(), &b});
+    binary_dispatch<T>(op, out, Operand<T>{a.ptr<T>(), &a}, Operand<T>{b.ptr<T>(), &b});
   });
 }
 
@@ -192,10 +194,12 @@ void binary_scalar(int /*device*/, BinaryOp op, const TensorRef& out, const Tens
                    double scalar, bool scalar_first) {
   dispatch_arithmetic(a.dtype, "binary_scalar", [&](auto tag) {
     using T = decltype(tag);
-    // The scalar is rounded to the tensor's dtype first, as PyTorch does for a Python number
-    // combined with a float tensor.
-    const T s = static_cast<T>(scalar);
-    const Operand<T> tensor{a.ptr<T>(), &a}, value{&s, nullptr};
+    // The scalar is rounded to the compute type first (float for bfloat16 and float16), as PyTorch
+    // does for a Python number combined with a float tensor.
+    using C = compute_t<T>;
+    const C s = static_cast<C>(scalar);
+    const Operand<T> tensor{a.ptr<T>(), &a};
+    const Operand<C> value{&s, nullptr};
     if (scalar_first) return binary_dispatch<T>(op, out, value, tensor);
     return binary_dispatch<T>(op, out, tensor, value);
   });

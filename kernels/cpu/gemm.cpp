@@ -6,6 +6,7 @@
 // products, GEMV when a side is a vector, blocked GEMM otherwise. A linear layer's tiny weight
 // gradient takes a faster path (see product() below).
 #include <array>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -13,6 +14,7 @@
 
 #include "ember/core/dtype.h"
 #include "ember/core/error.h"
+#include "ember/core/shape.h"
 #include "ember/kernels/cpu/cpu_kernels.h"
 
 namespace ember::kernels::cpu {
@@ -172,6 +174,26 @@ void gemm_typed(const GemmArgs& g) {
   return gemm_batches<T, C, C>(g, a, a_batch_stride, la, b, b_batch_stride, lb);
 }
 
+// bfloat16 and float16: Eigen has no fast kernels for them, so A, B, the bias (and C, when beta
+// reads it) are widened to float32 by the copy kernel, multiplied in float32 and C is rounded
+// once, which is also how PyTorch computes them (accumulating in float32).
+void gemm_widened(const GemmArgs& g) {
+  auto widen = [](const TensorRef& t, std::vector<float>& buf, bool read) {
+    buf.resize(static_cast<std::size_t>(t.numel()));
+    const TensorRef wide{buf.data(), kFloat32, t.sizes, contiguous_strides(t.sizes)};
+    if (read) copy(0, wide, t);
+    return wide;
+  };
+  std::vector<float> a, b, c, bias;
+  GemmArgs f = g;
+  f.a = widen(g.a, a, true);
+  f.b = widen(g.b, b, true);
+  f.c = widen(g.c, c, g.beta != 0.0);
+  if (g.bias.data != nullptr) f.bias = widen(g.bias, bias, true);
+  gemm_typed<float>(f);
+  copy(0, g.c, f.c);
+}
+
 }  // namespace
 
 void gemm(int /*device*/, const GemmArgs& args) {
@@ -191,7 +213,11 @@ void gemm(int /*device*/, const GemmArgs& args) {
   // product() adds the bias; relu and the row sums run through the backend's own unary and reduce
   // (reduce sums in double). allow_tf32 has no CPU meaning: float32 products are computed in
   // float32.
-  dispatch_arithmetic(c.dtype, "matmul", [&](auto tag) { gemm_typed<decltype(tag)>(args); });
+  dispatch_arithmetic(c.dtype, "matmul", [&](auto tag) {
+    using T = decltype(tag);
+    if constexpr (std::is_same_v<compute_t<T>, T>) gemm_typed<T>(args);
+    else gemm_widened(args);
+  });
   if (args.relu) unary(0, UnaryOp::Relu, c, c);
   if (args.row_sums.data != nullptr) reduce(0, ReduceKind::Sum, row_sums_as_reduce_output(args), a);
 }

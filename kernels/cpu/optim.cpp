@@ -137,7 +137,7 @@ void adam(int /*device*/, const AdamArgs& args) {
     check_state(param, args.exp_avg_sq[k], "exp_avg_sq", "adam");
     const TensorRef* vmax = args.amsgrad ? &args.max_exp_avg_sq[k] : nullptr;
     if (vmax != nullptr) check_state(param, *vmax, "max_exp_avg_sq", "adam");
-    dispatch_arithmetic(param.dtype, "adam", [&](auto tag) {
+    dispatch_float32_64(param.dtype, "adam", [&](auto tag) {
       adam_tensor<decltype(tag)>(args, param, args.grads[k], args.exp_avg[k], args.exp_avg_sq[k],
                                  vmax);
     });
@@ -156,7 +156,7 @@ void sgd(int /*device*/, const SgdArgs& args) {
     check_state(param, args.grads[k], "grad", "sgd");
     const TensorRef* buf = has_momentum ? &args.momentum_buffers[k] : nullptr;
     if (buf != nullptr) check_state(param, *buf, "momentum buffer", "sgd");
-    dispatch_arithmetic(param.dtype, "sgd", [&](auto tag) {
+    dispatch_float32_64(param.dtype, "sgd", [&](auto tag) {
       sgd_tensor<decltype(tag)>(args, param, args.grads[k], buf);
     });
   }

@@ -11,7 +11,8 @@ namespace {
 
 // Computed in double and rounded once to T, exactly the formula of the contract, so the value does
 // not depend on the device's arithmetic beyond that last rounding. (For float32 a + (b - a) * U
-// can round up to b itself when U is within 2^-25 of 1, as the formula allows.)
+// can round up to b itself when U is within 2^-25 of 1, as the formula allows.) bfloat16 and
+// float16 are rounded through float32, as their conversions from double are.
 template <typename T>
 void random_loop(const TensorRef& out, RandomKind kind, std::uint64_t seed, std::uint64_t offset,
                  double a, double b) {

@@ -1,6 +1,6 @@
 // Reduction CPU kernels: sum and max over any set of dims (keepdim layout).
 //
-// Accuracy: sums accumulate in double for both dtypes, so float32 sums are effectively exact
+// Accuracy: sums accumulate in double for every dtype, so float32 sums are effectively exact
 // before the final rounding. A contiguous or strided run that one output reduces is also summed
 // pairwise (blocks of kBlock elements with four accumulators each, halves combined recursively),
 // which keeps float64 error growth O(log n) like PyTorch's cascade sum; when the reduced dim is
@@ -31,12 +31,15 @@ template <typename T> struct SumReducer {
 };
 
 template <typename T> struct MaxReducer {
-  using Acc = T;
-  static Acc identity() { return -std::numeric_limits<T>::infinity(); }
+  using Acc = compute_t<T>;  // bfloat16 and float16 compare as float (exactly)
+  static Acc identity() { return -std::numeric_limits<Acc>::infinity(); }
   // Once acc is NaN it stays NaN (x > NaN is false); a NaN x replaces acc.
-  static Acc step(Acc acc, T x) { return (x > acc || std::isnan(x)) ? x : acc; }
-  static Acc merge(Acc a, Acc b) { return step(a, b); }
-  static T finish(Acc acc) { return acc; }
+  static Acc step(Acc acc, T x) {
+    const Acc v = static_cast<Acc>(x);
+    return (v > acc || std::isnan(v)) ? v : acc;
+  }
+  static Acc merge(Acc a, Acc b) { return (b > a || std::isnan(b)) ? b : a; }
+  static T finish(Acc acc) { return T(acc); }
 };
 
 // Reduces the run p[0], p[s], ..., p[(n-1)s]. Four independent accumulators break the add

@@ -238,7 +238,7 @@ void adam(int device, const AdamArgs& args) {
     }
     builder.flush(launch);
   };
-  dispatch_arithmetic(dtype, "adam", [&](auto zero) {
+  dispatch_float32_64(dtype, "adam", [&](auto zero) {
     using T = decltype(zero);
     if (count <= kSmallTable) run.template operator()<T, kSmallTable>();
     else run.template operator()<T, kMaxTensors>();

@@ -162,14 +162,15 @@ void check_operand(const char* op, const TensorRef& out, const TensorRef& in) {
 }
 
 // Functors built from the op table with a bound scalar or constant.
-template <typename Op, typename T> struct ScalarRight {  // x op s
+// T: the elements' type; S: the scalar's, the compute type (float for bfloat16 and float16).
+template <typename Op, typename T, typename S> struct ScalarRight {  // x op s
   Op op;
-  T s;
+  S s;
   __device__ auto operator()(T x) const { return op(x, s); }
 };
-template <typename Op, typename T> struct ScalarLeft {  // s op x
+template <typename Op, typename T, typename S> struct ScalarLeft {  // s op x
   Op op;
-  T s;
+  S s;
   __device__ auto operator()(T x) const { return op(s, x); }
 };
 template <typename T> struct Constant {
@@ -188,7 +189,9 @@ void unary(int device, UnaryOp op, const TensorRef& out, const TensorRef& in) {
   const DeviceGuard guard(device);
   dispatch_arithmetic(out.dtype, "unary", [&](auto zero) {
     using T = decltype(zero);
-    math::visit(op, [&](auto f) { launch_elementwise<T, T, 1>(out, {&in}, f, device); });
+    math::visit(op, [&](auto f) {
+      launch_elementwise<T, T, 1>(out, {&in}, math::OnStorage<decltype(f), T>{}, device);
+    });
   });
 }
 
@@ -200,7 +203,8 @@ void unary_backward(int device, UnaryOp op, const TensorRef& grad_in, const Tens
   dispatch_arithmetic(grad_in.dtype, "unary_backward", [&](auto zero) {
     using T = decltype(zero);
     math::visit(op, [&](auto f) {
-      launch_elementwise<T, T, 2>(grad_in, {&grad_out, &saved}, math::BackwardOf<decltype(f)>{}, device);
+      launch_elementwise<T, T, 2>(grad_in, {&grad_out, &saved},
+                                  math::OnStorage<math::BackwardOf<decltype(f)>, T>{}, device);
     });
   });
 }
@@ -213,8 +217,9 @@ void binary(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, c
   dispatch_arithmetic(a.dtype, "binary", [&](auto zero) {
     using T = decltype(zero);
     math::visit(op, [&](auto f) {
-      using Out = decltype(f(T{}, T{}));
-      launch_elementwise<Out, T, 2>(out, {&a, &b}, f, device);
+      using Op = math::OnStorage<decltype(f), T>;
+      using Out = decltype(Op{}(T{}, T{}));
+      launch_elementwise<Out, T, 2>(out, {&a, &b}, Op{}, device);
     });
   });
 }
@@ -225,12 +230,14 @@ void binary_scalar(int device, BinaryOp op, const TensorRef& out, const TensorRe
   const DeviceGuard guard(device);
   dispatch_arithmetic(a.dtype, "binary_scalar", [&](auto zero) {
     using T = decltype(zero);
-    const T s = static_cast<T>(scalar);  // the scalar takes the tensor's dtype, as in PyTorch
+    // The scalar takes the tensor's compute type (float for bfloat16 and float16), as in PyTorch.
+    using S = compute_t<T>;
+    const S s = static_cast<S>(scalar);
     math::visit(op, [&](auto f) {
-      using Op = decltype(f);
-      using Out = decltype(f(T{}, T{}));
-      if (scalar_first) launch_elementwise<Out, T, 1>(out, {&a}, ScalarLeft<Op, T>{f, s}, device);
-      else launch_elementwise<Out, T, 1>(out, {&a}, ScalarRight<Op, T>{f, s}, device);
+      using Op = math::OnStorage<decltype(f), T>;
+      using Out = decltype(Op{}(T{}, S{}));
+      if (scalar_first) launch_elementwise<Out, T, 1>(out, {&a}, ScalarLeft<Op, T, S>{Op{}, s}, device);
+      else launch_elementwise<Out, T, 1>(out, {&a}, ScalarRight<Op, T, S>{Op{}, s}, device);
     });
   });
 }

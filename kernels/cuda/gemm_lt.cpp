@@ -67,6 +67,8 @@ cudaDataType_t blas_data_type(DType dtype) {
   switch (dtype) {
     case DType::Float32: return CUDA_R_32F;
     case DType::Float64: return CUDA_R_64F;
+    case DType::BFloat16: return CUDA_R_16BF;
+    case DType::Float16: return CUDA_R_16F;
     default: break;  // the storage-only dtypes
   }
   EMBER_FAIL("ember (CUDA backend) gemm: no cuBLAS type for dtype ", dtype_name(dtype));
@@ -74,6 +76,9 @@ cudaDataType_t blas_data_type(DType dtype) {
 
 cublasComputeType_t blas_compute_type(DType dtype, bool allow_tf32) {
   if (dtype == DType::Float64) return CUBLAS_COMPUTE_64F;
+  // bfloat16 and float16 run on tensor cores and accumulate in float32, as PyTorch's do; TF32 is
+  // a float32-input mode and means nothing for them.
+  if (dtype != DType::Float32) return CUBLAS_COMPUTE_32F;
   return allow_tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F;
 }
 
@@ -102,7 +107,8 @@ bool gemm_lt(int device, const GemmArgs& args, const LtOperands& ops) {
   DeviceContext& ctx = context(device);
   if (fresh) {
     cublasLtMatmulDesc_t desc = nullptr;
-    EMBER_CUDA_CHECK(cublasLtMatmulDescCreate(&desc, compute, type));
+    // The scale type (alpha, beta) is the compute type's: float64 or float32 (also for 16-bit data).
+    EMBER_CUDA_CHECK(cublasLtMatmulDescCreate(&desc, compute, is_double ? CUDA_R_64F : CUDA_R_32F));
     plan.desc.reset(desc);
     set_desc(desc, CUBLASLT_MATMUL_DESC_TRANSA, ops.op_first);
     set_desc(desc, CUBLASLT_MATMUL_DESC_TRANSB, ops.op_second);
@@ -135,7 +141,7 @@ bool gemm_lt(int device, const GemmArgs& args, const LtOperands& ops) {
     if (plan.supported) plan.algo = result.algo;
     logging::debug("CUDA: cuBLASLt {}{} epilogue for {}x{}x{} ({}): {}", args.relu ? "relu+" : "",
                    bias ? "bias" : (args.relu ? "" : "bias-gradient"), ops.m,
-                   ops.n, ops.k, is_double ? "float64" : (args.allow_tf32 ? "tf32" : "float32"),
+                   ops.n, ops.k, args.c.dtype != DType::Float32 ? dtype_name(args.c.dtype) : (args.allow_tf32 ? "tf32" : "float32"),
                    plan.supported ? "fused" : "not supported, separate kernel");
   }
   if (!plan.supported) return false;

@@ -41,21 +41,23 @@ template <typename T, typename Index> struct MseParams {
   double* partials;  // one per block, when there is more than one block
   unsigned* ticket;
   Index n;
-  T grad_scale, divisor;
+  compute_t<T> grad_scale, divisor;  // float for bfloat16 and float16, which compute in float
 };
 
 template <bool kGrad, typename T, typename Index>
 __global__ void __launch_bounds__(kBlockSize) mse_kernel(MseParams<T, Index> p) {
   overlap_prologue();
   using exact::mul;
+  using C = compute_t<T>;
   double acc = 0.0;
   const Index stride = static_cast<Index>(gridDim.x) * kBlockSize;
   for (Index i = static_cast<Index>(blockIdx.x) * kBlockSize + static_cast<Index>(threadIdx.x); i < p.n; i += stride) {
     Index offsets[2];
     p.elements.get(i, offsets);
-    const T d = p.a[offsets[0]] - p.b[offsets[1]];
-    if constexpr (kGrad) p.grad[i] = mul(p.grad_scale, d);
-    acc += static_cast<double>(mul(d, d));
+    // In T, each rounded as the CPU rounds it (for 16-bit T: computed in float, rounded to T).
+    const T d = T(exact::sub(C(p.a[offsets[0]]), C(p.b[offsets[1]])));
+    if constexpr (kGrad) p.grad[i] = T(mul(p.grad_scale, C(d)));
+    acc += static_cast<double>(T(mul(C(d), C(d))));
   }
   const SumOp<double> sum;
   acc = group_reduce<kBlockSize>(acc, sum);
@@ -66,7 +68,7 @@ __global__ void __launch_bounds__(kBlockSize) mse_kernel(MseParams<T, Index> p) 
     for (unsigned j = threadIdx.x; j < gridDim.x; j += kBlockSize) acc += __ldcg(&p.partials[j]);
     acc = group_reduce<kBlockSize>(acc, sum);
   }
-  if (threadIdx.x == 0) *p.loss = static_cast<T>(acc) / p.divisor;
+  if (threadIdx.x == 0) *p.loss = T(static_cast<C>(acc) / p.divisor);
 }
 
 template <typename T, typename Index>
@@ -85,8 +87,8 @@ void launch_mse(const DeviceContext& ctx, const MseArgs& args, const Layout<2>& 
       .partials = partials.as<double>(),
       .ticket = ctx.ticket(Ticket::kMse),
       .n = static_cast<Index>(n),
-      .grad_scale = static_cast<T>(args.grad_scale),
-      .divisor = static_cast<T>(args.divisor),
+      .grad_scale = static_cast<compute_t<T>>(args.grad_scale),
+      .divisor = static_cast<compute_t<T>>(args.divisor),
   };
   if (params.grad != nullptr) launch_overlapped<mse_kernel<true, T, Index>>(ctx, blocks, kBlockSize, params);
   else launch_overlapped<mse_kernel<false, T, Index>>(ctx, blocks, kBlockSize, params);

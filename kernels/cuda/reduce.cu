@@ -14,7 +14,7 @@
 // split over several blocks that write partial results, and a second launch combines them. No
 // atomics: results are deterministic.
 //
-// Accuracy: Sum accumulates in double for both dtypes (float32 results are then within rounding of
+// Accuracy: Sum accumulates in double for every dtype (float32 results are then within rounding of
 // the exact sum); Max is exact. Max propagates NaN; a reduced dim of size 0 gives 0 for Sum and an
 // error for Max, as in PyTorch.
 #include <cuda_runtime.h>
@@ -334,7 +334,7 @@ void reduce(int device, ReduceKind op, const TensorRef& out, const TensorRef& in
   dispatch_arithmetic(in.dtype, "reduce", [&](auto zero) {
     using T = decltype(zero);
     if (op == ReduceKind::Sum) run_reduce<T>(ctx, out, in, plan, SumOp<double>{});
-    else run_reduce<T>(ctx, out, in, plan, MaxOp<T>{});
+    else run_reduce<T>(ctx, out, in, plan, MaxOp<compute_t<T>>{});  // 16-bit floats compare as float
   });
 }
 

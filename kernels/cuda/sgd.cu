@@ -94,7 +94,7 @@ void sgd(int device, const SgdArgs& args) {
 
   const DeviceGuard guard(device);
   const DeviceContext& ctx = context(device);
-  dispatch_arithmetic(args.params[0].dtype, "sgd", [&](auto zero) {
+  dispatch_float32_64(args.params[0].dtype, "sgd", [&](auto zero) {
     using T = decltype(zero);
     const auto launch = [&](const TensorTable<kSgdDepth>& table, unsigned blocks) {
       launch_overlapped<sgd_kernel<T>>(ctx, blocks, kMultiTensorBlock, table, scalars);

@@ -98,10 +98,12 @@ bool small_gemm(int device, const GemmArgs& args) {
   const bool row_sums = args.row_sums.data != nullptr;
   const std::int64_t outputs = m * (n + (row_sums ? 1 : 0));
   if (k > kMaxK || batch * m * n * k > kMaxWork || batch * outputs > kMaxOutputs) return false;
+  // bfloat16 and float16 go to cuBLAS, which accumulates them in float32; this kernel sums in T.
+  if (c.dtype != DType::Float32 && c.dtype != DType::Float64) return false;
   const dim3 grid(static_cast<unsigned>((outputs + kWarpsPerBlock - 1) / kWarpsPerBlock), static_cast<unsigned>(batch));
   const DeviceGuard guard(device);
   const DeviceContext& ctx = context(device);
-  dispatch_arithmetic(c.dtype, "matmul", [&](auto zero) {
+  dispatch_float32_64(c.dtype, "matmul", [&](auto zero) {
     using T = decltype(zero);
     const SmallGemmParams<T> params{
         .a = a.ptr<const T>(),
