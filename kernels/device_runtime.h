@@ -1,5 +1,5 @@
 // The device runtime: what every device type provides besides op kernels. Memory, plain byte
-// copies between the device and the host, and waiting for queued work. Storage, .to(device) and
+// copies between the device and the host, waiting for queued work, and the queue itself. Storage, .to(device) and
 // ember::cuda::synchronize use it; op kernels are in the registry (registry.h).
 #pragma once
 
@@ -19,6 +19,10 @@ struct DeviceRuntime {
   void (*copy_from_host)(void* dst, const void* host_src, std::size_t bytes, int device);
   // Waits until all work queued on the device is done (a no-op on the CPU).
   void (*synchronize)(int device);
+  // The queue the device's ops run in, as its native handle (a cudaStream_t on CUDA), ordered
+  // after every op queued so far: for libraries that queue their own work in the same order, such
+  // as NCCL's collectives. Null on the CPU, which runs ops as they are called.
+  void* (*native_stream)(int device);
 };
 
 // The runtime of `device`'s type. Throws ember::Error when that device type is not in this build

@@ -10,7 +10,7 @@
 #include "ember/kernels/cuda/check.h"
 #include "ember/kernels/cuda/device.h"
 #include "ember/kernels/cuda/handles.h"
-#include "ember/kernels/cuda/runtime.h"
+#include "ember/kernels/device_runtime.h"
 
 namespace ember::distributed::detail {
 
@@ -48,6 +48,12 @@ ncclRedOp_t nccl_op(ReduceOp op) {
 
 using kernels::cuda_impl::Event;
 
+// The stream the device's ops run in, from the device runtime: ordered after every op queued so
+// far (kernels/device_runtime.h). NCCL's work waits for it, and it waits for NCCL's, by events.
+cudaStream_t compute_stream(int device) {
+  return static_cast<cudaStream_t>(kernels::runtime(Device::cuda(device)).native_stream(device));
+}
+
 Event record_event(cudaStream_t stream) {
   cudaEvent_t event = nullptr;
   EMBER_CUDA_CHECK(cudaEventCreateWithFlags(&event, cudaEventDisableTiming));
@@ -73,7 +79,7 @@ class NcclWork final : public Work {
     waited_ = true;
     DeviceGuard guard(device_);
     // The device's stream as of now: after the launches queued so far (launch_queue.h).
-    EMBER_CUDA_CHECK(cudaStreamWaitEvent(kernels::cuda_impl::context(device_).stream(), done_.get(), 0));
+    EMBER_CUDA_CHECK(cudaStreamWaitEvent(compute_stream(device_), done_.get(), 0));
   }
 
   bool is_completed() override {
@@ -112,7 +118,7 @@ NcclComm::NcclComm(Bootstrap& bootstrap, int rank, int world_size, int device)
   if (rank == 0) check_nccl(ncclGetUniqueId(&id), "ncclGetUniqueId");
   bootstrap.broadcast_bytes(&id, sizeof id, 0);
   DeviceGuard guard(device);
-  kernels::cuda_impl::context(device);  // the device's own stream and allocator exist first
+  compute_stream(device);  // the device's own stream and allocator exist first
   cudaStream_t stream = nullptr;
   EMBER_CUDA_CHECK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
   state_->stream.reset(stream);
@@ -129,7 +135,7 @@ int NcclComm::device() const { return state_->device; }
 
 std::unique_ptr<Work> NcclComm::all_reduce(Tensor& t, ReduceOp op) {
   DeviceGuard guard(state_->device);
-  cudaStream_t compute = kernels::cuda_impl::context(state_->device).stream();
+  cudaStream_t compute = compute_stream(state_->device);
   const Event inputs_ready = record_event(compute);
   EMBER_CUDA_CHECK(cudaStreamWaitEvent(state_->stream.get(), inputs_ready.get(), 0));
   check_nccl(ncclAllReduce(t.raw_data(), t.raw_data(), static_cast<std::size_t>(t.numel()),
@@ -140,7 +146,7 @@ std::unique_ptr<Work> NcclComm::all_reduce(Tensor& t, ReduceOp op) {
 
 void NcclComm::broadcast(Tensor& t, int root) {
   DeviceGuard guard(state_->device);
-  cudaStream_t compute = kernels::cuda_impl::context(state_->device).stream();
+  cudaStream_t compute = compute_stream(state_->device);
   // On the device's own stream: a broadcast is not overlapped with anything.
   check_nccl(ncclBroadcast(t.raw_data(), t.raw_data(), static_cast<std::size_t>(t.numel()),
                            nccl_type(t.dtype()), root, state_->comm, compute),

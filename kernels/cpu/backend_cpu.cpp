@@ -14,6 +14,7 @@ const DeviceRuntime& cpu_runtime() {
       .copy_to_host = cpu::copy_to_host,
       .copy_from_host = cpu::copy_from_host,
       .synchronize = cpu::synchronize,
+      .native_stream = [](int /*device*/) -> void* { return nullptr; },
   };
   return runtime;
 }

@@ -43,6 +43,11 @@ void cuda_copy_from_host(void* dst, const void* host_src, std::size_t bytes, int
   ctx.copy_from_host(dst, host_src, bytes);
 }
 
+void* cuda_native_stream(int device) {
+  const DeviceGuard guard(device);
+  return context(device).stream();  // the launch queue's launches so far are in it (launch_queue.h)
+}
+
 }  // namespace
 
 const DeviceRuntime& cuda_runtime() {
@@ -53,6 +58,7 @@ const DeviceRuntime& cuda_runtime() {
       .copy_to_host = &cuda_copy_to_host,
       .copy_from_host = &cuda_copy_from_host,
       .synchronize = &cuda_impl::synchronize_device,
+      .native_stream = &cuda_native_stream,
   };
   return runtime;
 }
