@@ -15,6 +15,8 @@
 #include "ember/core/factories.h"
 #include "ember/core/fastest_device.h"
 #include "ember/core/tensor.h"
+#include "ember/data/idx.h"
+#include "ember/data/idx_tensor.h"
 #include "ember/distributed/process_group.h"
 #include "ember/distributed/rank_device.h"
 #include "ember/distributed/sampler.h"

@@ -7,7 +7,8 @@ set -euo pipefail
 
 min_cmake=3.24
 tools=(cmake make g++)
-libraries=(libeigen3-dev catch2 libspdlog-dev libopenmpi-dev openmpi-bin)
+# zlib1g-dev: zlib, which reads gzipped data sets (data/idx.cpp).
+libraries=(libeigen3-dev catch2 libspdlog-dev libopenmpi-dev openmpi-bin zlib1g-dev)
 
 installed() { dpkg -s "$1" 2>/dev/null | grep -q '^Status: install ok installed'; }
 
