@@ -15,6 +15,7 @@
 #include "ember/core/factories.h"
 #include "ember/core/fastest_device.h"
 #include "ember/core/tensor.h"
+#include "ember/data/fashion_mnist.h"
 #include "ember/data/idx.h"
 #include "ember/data/idx_tensor.h"
 #include "ember/distributed/process_group.h"
