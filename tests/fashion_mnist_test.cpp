@@ -60,13 +60,7 @@ std::string labels_file(const std::string& labels) {
 }
 
 std::string load_error(FashionMnistSplit split, const std::string& dir) {
-  try {
-    (void)load_fashion_mnist(split, dir);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL_CHECK("load_fashion_mnist accepted the files");
-  return {};
+  return error_message([&] { (void)load_fashion_mnist(split, dir); });
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // IDX files made in memory for the tests of data/: the header from its parts, big-endian words,
-// and gzip through zlib (the same library the reader inflates with, but its other half).
+// and gzip through zlib (the same library the reader inflates with, but its other half); and the
+// message of the error a call throws.
 #pragma once
 
 #include <zlib.h>
@@ -10,7 +11,21 @@
 #include <string>
 #include <string_view>
 
+#include "ember/core/error.h"
+
 namespace ember::test {
+
+// The message of the ember::Error that `call` throws; empty when it throws none, which fails any
+// check that the message holds some text.
+template <typename Call>
+std::string error_message(Call&& call) {
+  try {
+    call();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return {};
+}
 
 inline std::string big_endian32(std::uint32_t v) {
   return {static_cast<char>(v >> 24), static_cast<char>(v >> 16), static_cast<char>(v >> 8),

@@ -22,17 +22,6 @@ using namespace std::string_view_literals;  // "\0..."sv keeps its zero bytes
 
 namespace {
 
-// The message of the ember::Error that parsing `bytes` throws; fails the test when there is none.
-std::string parse_error(const std::string& bytes, const std::string& source = "test.idx") {
-  try {
-    (void)parse_idx(bytes, source);
-  } catch (const Error& e) {
-    return e.what();
-  }
-  FAIL_CHECK("parse_idx accepted the file");
-  return {};
-}
-
 // `bytes` with the byte at `at` (from the end when negative) replaced by `value`.
 std::string with_byte(std::string bytes, std::ptrdiff_t at, char value) {
   bytes[static_cast<std::size_t>(at < 0 ? static_cast<std::ptrdiff_t>(bytes.size()) + at : at)] =
@@ -235,7 +224,7 @@ TEST_CASE("bad idx files are refused with an ember::Error naming the file and th
   };
   for (const Row& row : table) {
     INFO("file: " << row.what);
-    const std::string message = parse_error(row.bytes, "bad.idx");
+    const std::string message = error_message([&] { (void)parse_idx(row.bytes, "bad.idx"); });
     INFO("message: " << message);
     CHECK_THAT(message, ContainsSubstring("'bad.idx'"));
     for (const std::string& part : row.expected) CHECK_THAT(message, ContainsSubstring(part));
