@@ -23,6 +23,7 @@
 #include <thread>
 
 #include "catch.h"
+#include "temp_dir.h"
 #include <ember/ember.h>
 
 namespace ember::test {
@@ -54,19 +55,6 @@ inline void train(Net& model, optim::Optimizer& optimizer, int steps) {
 
 inline optim::AdamOptions adam_options() { return {.lr = 0.01, .amsgrad = true}; }
 inline optim::SGDOptions sgd_options() { return {.lr = 0.02, .momentum = 0.9, .nesterov = true}; }
-
-// A fresh folder for one test's files (tests run in parallel processes).
-struct TempDir {
-  std::filesystem::path path;
-  explicit TempDir(const std::string& name)
-      : path(std::filesystem::temp_directory_path() /
-             ("ember_checkpoint_" + name + "_" + std::to_string(::getpid()))) {
-    std::filesystem::remove_all(path);
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-  std::string operator/(const std::string& file) const { return (path / file).string(); }
-};
 
 // The bytes of a tensor, for bit-for-bit comparison.
 inline std::string bytes_of(const Tensor& t) {

@@ -9,7 +9,7 @@ set -euo pipefail
 src=$1
 obj=$2
 # Lowest first; a layer may use the layers before it in this list and nothing after.
-layers=("core kernels" autograd io optim distributed nn)
+layers=("core kernels" autograd io optim distributed data nn)
 
 objects_of() {  # the object files of the sources that exist now in the given folders
   local dir f
