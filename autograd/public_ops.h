@@ -33,10 +33,15 @@ Tensor operator*(double s, const Tensor& a);
 Tensor operator/(double s, const Tensor& a);
 Tensor operator-(const Tensor& a);
 
-// Comparisons, element-wise with broadcasting: a kBool tensor, true where a == b (a > b).
-// Not differentiable.
+// Comparisons, element-wise with broadcasting, on tensors of any one dtype: a kBool tensor, true
+// where a == b (eq), a != b (ne), a > b (gt), a >= b (ge), a < b (lt), a <= b (le). Not
+// differentiable.
 Tensor eq(const Tensor& a, const Tensor& b);
+Tensor ne(const Tensor& a, const Tensor& b);
 Tensor gt(const Tensor& a, const Tensor& b);
+Tensor ge(const Tensor& a, const Tensor& b);
+Tensor lt(const Tensor& a, const Tensor& b);
+Tensor le(const Tensor& a, const Tensor& b);
 
 // Element-wise functions, one per entry of EMBER_UNARY_OPS (kernels/op_list.h): neg, exp, log,
 // sqrt, abs, sign, square, reciprocal, relu, tanh, sigmoid, gelu (exact: x * Phi(x)), gelu_tanh

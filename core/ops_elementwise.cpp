@@ -20,7 +20,8 @@ void check_same_dtype_device(const char* op, const TensorBase& a, const TensorBa
 
 void check_arithmetic_dtype(const char* op, const TensorBase& t) {
   EMBER_CHECK(has_arithmetic(t.dtype()), op, ": dtype ", t.dtype(),
-              " is not supported (float32 and float64 only for now); convert with .to(ember::kFloat32)");
+              " is not supported (floating dtypes only: float32, float64, bfloat16, float16); convert "
+              "with .to(ember::kFloat32)");
 }
 
 namespace {
@@ -59,7 +60,7 @@ TensorBase unary_backward(UnaryOp op, const TensorBase& g, const TensorBase& sav
 
 TensorBase binary(BinaryOp op, const TensorBase& a, const TensorBase& b, const char* name) {
   check_same_dtype_device(name, a, b);
-  check_arithmetic_dtype(name, a);
+  if (!kernels::math::returns_bool(op)) check_arithmetic_dtype(name, a);  // comparisons: any dtype
   const Shape shape = broadcast_shapes(a.shape(), b.shape(), name);
   TensorBase out = empty(shape, a.options().dtype(kernels::math::result_dtype(op, a.dtype())));
   if (out.numel() > 0) {

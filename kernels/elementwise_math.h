@@ -244,12 +244,25 @@ struct Maximum {
 struct Minimum {
   template <typename T> EMBER_HOST_DEVICE T operator()(T a, T b) const { return (a < b || math::isnan(a)) ? a : b; }
 };
-// Comparisons give bool, whatever the operands' dtype (a kBool tensor, as in PyTorch).
+// Comparisons give bool, whatever the operands' dtype (a kBool tensor, as in PyTorch). Any
+// comparison with NaN is false but Ne's, as IEEE 754 says.
 struct Eq {
   template <typename T> EMBER_HOST_DEVICE bool operator()(T a, T b) const { return a == b; }
 };
+struct Ne {
+  template <typename T> EMBER_HOST_DEVICE bool operator()(T a, T b) const { return a != b; }
+};
 struct Gt {
   template <typename T> EMBER_HOST_DEVICE bool operator()(T a, T b) const { return a > b; }
+};
+struct Ge {
+  template <typename T> EMBER_HOST_DEVICE bool operator()(T a, T b) const { return a >= b; }
+};
+struct Lt {
+  template <typename T> EMBER_HOST_DEVICE bool operator()(T a, T b) const { return a < b; }
+};
+struct Le {
+  template <typename T> EMBER_HOST_DEVICE bool operator()(T a, T b) const { return a <= b; }
 };
 
 // ---- From the op lists to the functors ----------------------------------------------------------
@@ -273,6 +286,9 @@ template <typename Op, typename T> struct Widened {
 // The functor the element-wise loops run for Op on T: Op itself where T is its own compute type.
 template <typename Op, typename T>
 using OnStorage = std::conditional_t<std::is_same_v<compute_t<T>, T>, Op, Widened<Op, T>>;
+
+// True for the comparison functors, whose result is bool: they run on every dtype.
+template <typename Op> inline constexpr bool is_comparison = std::is_same_v<decltype(Op{}(0.0f, 0.0f)), bool>;
 
 // True for the binary ops whose result is bool (comparisons): their output tensor is kBool.
 constexpr bool returns_bool(BinaryOp op) {

@@ -43,6 +43,23 @@ void check_mse_args(const MseArgs& args, const char* who) {
   }
 }
 
+void check_nll_args(const NllArgs& args, const char* who) {
+  const TensorRef &in = args.input, &t = args.target;
+  EMBER_CHECK(in.ndim() == 3 && t.ndim() == 2 && t.sizes[0] == in.sizes[0] && t.sizes[1] == in.sizes[2],
+              "ember (", who, ") nll_loss: input ", in.sizes.str(), " and target ", t.sizes.str(),
+              " are not [N, C, D] and [N, D]");
+  EMBER_CHECK(t.dtype == DType::Int64, "ember (", who, ") nll_loss: target must be int64, got ", dtype_name(t.dtype));
+  EMBER_CHECK(in.is_contiguous() && t.is_contiguous(), "ember (", who, ") nll_loss: input and target must be contiguous");
+  EMBER_CHECK(args.out.dtype == in.dtype && args.total_weight.dtype == in.dtype, "ember (", who,
+              ") nll_loss: out and total_weight must have the input's dtype ", dtype_name(in.dtype));
+  if (args.weight.data != nullptr) {
+    EMBER_CHECK(args.weight.ndim() == 1 && args.weight.sizes[0] == in.sizes[1] && args.weight.dtype == in.dtype &&
+                    args.weight.is_contiguous(),
+                "ember (", who, ") nll_loss: weight must be a contiguous [", in.sizes[1], "] ",
+                dtype_name(in.dtype), " tensor, got ", args.weight.sizes.str(), " ", dtype_name(args.weight.dtype));
+  }
+}
+
 TensorRef bias_as_rows(const GemmArgs& args) {
   TensorRef r = args.bias;
   r.sizes = args.c.sizes;

@@ -91,4 +91,34 @@ struct SgdArgs {
 
 enum class RandomKind : std::uint8_t { Uniform, Normal };
 
+// How a loss reduces over its elements, as torch's reduction= "none", "mean" and "sum".
+enum class LossReduction : std::uint8_t { None, Mean, Sum };
+
+// Negative log-likelihood, as torch.nn.functional.nll_loss. input [N, C, D] holds log-probabilities
+// (D: the product of the spatial dims, 1 for an [N, C] input), target [N, D] int64 class indices,
+// weight [C] the class weights (data null: all 1). Element (n, d) with t = target[n, d] contributes
+// -weight[t] * input[n, t, d], and nothing when t == ignore_index. Every ref is contiguous.
+//   out           [N, D] for None; 0-d otherwise: the sum (Sum), or the sum / total_weight (Mean);
+//   total_weight  0-d: the sum of weight[t] over the elements not ignored.
+// Sums accumulate in double. A target outside [0, C) that is not ignore_index is an ember::Error
+// where the device can raise one at once (the CPU); a GPU cannot without waiting for the device,
+// so CUDA writes NaN for that element instead, which every reduction carries into the loss.
+struct NllArgs {
+  TensorRef out, total_weight, input, target, weight;
+  std::int64_t ignore_index = -100;
+  LossReduction reduction = LossReduction::Mean;
+};
+
+// nll_loss's input gradient: grad_input [N, C, D] (contiguous) is zero except at (n, target[n, d],
+// d), not ignored, where it is -weight[t] * g: g = grad_out / total_weight (both 0-d) for Mean,
+// grad_out for Sum, grad_out[n, d] for None.
+struct NllBackwardArgs {
+  TensorRef grad_input, grad_out, target, weight, total_weight;
+  std::int64_t ignore_index = -100;
+  LossReduction reduction = LossReduction::Mean;
+};
+
+// What every device's nll_loss checks (defined in kernel_args.cpp): shapes, dtypes, contiguity.
+void check_nll_args(const NllArgs& args, const char* who);
+
 }  // namespace ember::kernels

@@ -29,8 +29,8 @@
   X(Silu, silu)
 
 // Functions of two tensors (broadcast) or of a tensor and a scalar. Their backward formulas are
-// compositions of these ops, written in autograd/ops_elementwise.cpp; the comparisons Eq and Gt
-// have none, and their result is a kBool tensor.
+// compositions of these ops, written in autograd/ops_elementwise.cpp. The comparisons (Eq to Ge)
+// have none; they work on every dtype and give a kBool tensor.
 #define EMBER_BINARY_OPS(X) \
   X(Add, add)               \
   X(Sub, sub)               \
@@ -40,7 +40,11 @@
   X(Maximum, maximum)       \
   X(Minimum, minimum)       \
   X(Eq, eq)                 \
-  X(Gt, gt)
+  X(Ne, ne)                 \
+  X(Gt, gt)                 \
+  X(Ge, ge)                 \
+  X(Lt, lt)                 \
+  X(Le, le)
 
 namespace ember::kernels {
 
@@ -56,7 +60,7 @@ inline constexpr int kBinaryOpCount = 0 EMBER_BINARY_OPS(EMBER_OP_COUNT);
 // Tripwires: a test sweeps every op (tests/elementwise_math_test.cpp) and docs/adding-an-op.md
 // lists them; moving these numbers is the reminder to extend both.
 static_assert(kUnaryOpCount == 14, "a unary op was added or removed: update the sweep test and docs");
-static_assert(kBinaryOpCount == 9, "a binary op was added or removed: update the sweep test and docs");
+static_assert(kBinaryOpCount == 13, "a binary op was added or removed: update the sweep test and docs");
 
 // The user-facing name ("gelu_tanh"), for messages.
 constexpr const char* op_name(UnaryOp op) {

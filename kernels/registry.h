@@ -43,6 +43,17 @@
   X(reduce, void(int device, ReduceKind op, const TensorRef& out, const TensorRef& in))               \
   X(gemm, void(int device, const GemmArgs& args))                                                      \
   X(mse_loss, void(int device, const MseArgs& args))                                                   \
+  /* Softmax (or log-softmax when `log`) over dim 1 of contiguous [outer, n, inner] views, in the */  \
+  /* compute type (float for 16-bit): out = exp(x - max) / sum exp(x - max), log: x - max - log sum. */ \
+  X(softmax, void(int device, const TensorRef& out, const TensorRef& in, bool log))                   \
+  /* Its gradient from the output y: softmax: y * (g - sum g y); log: g - exp(y) * sum g. */          \
+  X(softmax_backward, void(int device, const TensorRef& grad_in, const TensorRef& grad_out,           \
+                           const TensorRef& out, bool log))                                           \
+  /* The index (int64) of the first maximum along dim 1 of a contiguous [outer, n, inner] view, */     \
+  /* NaN counting as the maximum (as torch.argmax); out is [outer, 1, inner]. */                      \
+  X(argmax, void(int device, const TensorRef& out, const TensorRef& in))                               \
+  X(nll_loss, void(int device, const NllArgs& args))                                                   \
+  X(nll_loss_backward, void(int device, const NllBackwardArgs& args))                                  \
   X(adam, void(int device, const AdamArgs& args))                                                      \
   X(sgd, void(int device, const SgdArgs& args))
 

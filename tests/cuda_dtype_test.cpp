@@ -64,4 +64,16 @@ TEST_CASE("CUDA fills and compares in every dtype", "[cuda][dtype]") {
   CHECK(e.to_vector<bool>() == std::vector<bool>{false, true, false});
   CHECK(g.to_vector<bool>() == std::vector<bool>{false, false, true});
   CHECK(gt(a, tensor({2}).to(Device::cuda())).to_vector<bool>() == std::vector<bool>{false, false, true});
+  // Every comparison in every dtype, broadcast, against the CPU.
+  for (DType dtype : kDTypes) {
+    INFO(dtype_name(dtype));
+    const Tensor x = tensor({0, 1, 2, 1, 0, 1}, {2, 3}).to(dtype), y = tensor({1, 1, 0}).to(dtype);
+    const Tensor xg = x.to(Device::cuda()), yg = y.to(Device::cuda());
+    CHECK(bytes_of(eq(xg, yg)) == bytes_of(eq(x, y)));
+    CHECK(bytes_of(ne(xg, yg)) == bytes_of(ne(x, y)));
+    CHECK(bytes_of(gt(xg, yg)) == bytes_of(gt(x, y)));
+    CHECK(bytes_of(ge(xg, yg)) == bytes_of(ge(x, y)));
+    CHECK(bytes_of(lt(xg, yg)) == bytes_of(lt(x, y)));
+    CHECK(bytes_of(le(xg.t(), yg.reshape({3, 1}))) == bytes_of(le(x.t(), y.reshape({3, 1}))));
+  }
 }

@@ -128,6 +128,23 @@ TEST_CASE("comparisons give kBool tensors", "[dtype]") {
   CHECK(e.to_vector<bool>() == std::vector<bool>{false, true, false});
   CHECK(g.to_vector<bool>() == std::vector<bool>{false, false, true});
   CHECK(eq(a, tensor({2})).to_vector<bool>() == std::vector<bool>{false, true, false});  // broadcast
+  // Every comparison works in every dtype, with broadcasting.
+  for (DType dtype : kDTypes) {
+    INFO(dtype_name(dtype));
+    const Tensor x = tensor({0, 1, 2, 1, 0, 1}, {2, 3}).to(dtype), y = tensor({1, 1, 0}).to(dtype);
+    using B = std::vector<bool>;
+    CHECK(eq(x, y).to_vector<bool>() == B{false, true, false, true, false, false});
+    CHECK(ne(x, y).to_vector<bool>() == B{true, false, true, false, true, true});
+    CHECK(gt(x, y).to_vector<bool>() == B{false, false, true, false, false, true});
+    CHECK(ge(x, y).to_vector<bool>() == B{false, true, true, true, false, true});
+    CHECK(lt(x, y).to_vector<bool>() == B{true, false, false, false, true, false});
+    CHECK(x.le(y).to_vector<bool>() == B{true, true, false, true, true, false});
+  }
+  const double nan = std::nan("");
+  const Tensor n = tensor({nan, 1.0}), one = tensor({1.0});
+  CHECK(ne(n, n).to_vector<bool>() == std::vector<bool>{true, false});  // NaN != NaN
+  CHECK(ge(n, one).to_vector<bool>() == std::vector<bool>{false, true});
+  CHECK_THROWS_WITH(eq(arange(2.0, kInt64), tensor({1.0})), ContainsSubstring("eq") && ContainsSubstring("different dtypes"));
 }
 
 TEST_CASE("tensors of every dtype print as PyTorch prints them", "[dtype]") {

@@ -31,6 +31,11 @@ void register_cpu_kernels(KernelRegistry& r) {
   r.add<Kernel::reduce>(cpu, cpu::reduce);
   r.add<Kernel::gemm>(cpu, cpu::gemm);
   r.add<Kernel::mse_loss>(cpu, cpu::mse_loss);
+  r.add<Kernel::softmax>(cpu, cpu::softmax);
+  r.add<Kernel::softmax_backward>(cpu, cpu::softmax_backward);
+  r.add<Kernel::argmax>(cpu, cpu::argmax);
+  r.add<Kernel::nll_loss>(cpu, cpu::nll_loss);
+  r.add<Kernel::nll_loss_backward>(cpu, cpu::nll_loss_backward);
   r.add<Kernel::adam>(cpu, cpu::adam);
   r.add<Kernel::sgd>(cpu, cpu::sgd);
 }

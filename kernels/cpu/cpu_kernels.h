@@ -38,6 +38,16 @@ void reduce(int device, ReduceKind op, const TensorRef& out, const TensorRef& in
 // mse.cpp
 void mse_loss(int device, const MseArgs& args);
 
+// softmax.cpp
+void softmax(int device, const TensorRef& out, const TensorRef& in, bool log);
+void softmax_backward(int device, const TensorRef& grad_in, const TensorRef& grad_out, const TensorRef& out,
+                      bool log);
+void argmax(int device, const TensorRef& out, const TensorRef& in);
+
+// nll.cpp
+void nll_loss(int device, const NllArgs& args);
+void nll_loss_backward(int device, const NllBackwardArgs& args);
+
 // gemm.cpp
 void gemm(int device, const GemmArgs& args);
 

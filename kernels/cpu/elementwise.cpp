@@ -184,6 +184,17 @@ void unary_backward(int /*device*/, UnaryOp op, const TensorRef& grad_in, const 
 
 void binary(int /*device*/, BinaryOp op, const TensorRef& out, const TensorRef& a,
             const TensorRef& b) {
+  if (math::returns_bool(op)) {  // comparisons: every dtype
+    dispatch_dtype(a.dtype, [&](auto tag) {
+      using T = decltype(tag);
+      math::visit(op, [&](auto f) {
+        if constexpr (math::is_comparison<decltype(f)>) {
+          binary_loop<math::OnStorage<decltype(f), T>>(out, Operand<T>{a.ptr<T>(), &a}, Operand<T>{b.ptr<T>(), &b});
+        }
+      });
+    });
+    return;
+  }
   dispatch_arithmetic(a.dtype, "binary", [&](auto tag) {
     using T = decltype(tag);
     binary_dispatch<T>(op, out, Operand<T>{a.ptr<T>(), &a}, Operand<T>{b.ptr<T>(), &b});

@@ -210,23 +210,35 @@ void unary_backward(int device, UnaryOp op, const TensorRef& grad_in, const Tens
 }
 
 void binary(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, const TensorRef& b) {
-  const DType out_dtype = math::returns_bool(op) ? kBool : a.dtype;
+  const DType out_dtype = math::result_dtype(op, a.dtype);
   check_operand("binary", out, a, out_dtype);
   check_operand("binary", out, b, out_dtype);
   const DeviceGuard guard(device);
+  if (math::returns_bool(op)) {  // comparisons: every dtype
+    dispatch_dtype(a.dtype, [&](auto zero) {
+      using T = decltype(zero);
+      math::visit(op, [&](auto f) {
+        if constexpr (math::is_comparison<decltype(f)>) {
+          launch_elementwise<bool, T, 2>(out, {&a, &b}, math::OnStorage<decltype(f), T>{}, device);
+        }
+      });
+    });
+    return;
+  }
   dispatch_arithmetic(a.dtype, "binary", [&](auto zero) {
     using T = decltype(zero);
     math::visit(op, [&](auto f) {
-      using Op = math::OnStorage<decltype(f), T>;
-      using Out = decltype(Op{}(T{}, T{}));
-      launch_elementwise<Out, T, 2>(out, {&a, &b}, Op{}, device);
+      if constexpr (!math::is_comparison<decltype(f)>) {
+        using Op = math::OnStorage<decltype(f), T>;
+        launch_elementwise<T, T, 2>(out, {&a, &b}, Op{}, device);
+      }
     });
   });
 }
 
 void binary_scalar(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, double scalar,
                    bool scalar_first) {
-  check_operand("binary_scalar", out, a, math::returns_bool(op) ? kBool : a.dtype);
+  check_operand("binary_scalar", out, a, math::result_dtype(op, a.dtype));
   const DeviceGuard guard(device);
   dispatch_arithmetic(a.dtype, "binary_scalar", [&](auto zero) {
     using T = decltype(zero);
