@@ -14,4 +14,7 @@ cp build-device/tests/ember_tests build-device/tests/ember_cuda_tests build-devi
 find build-device/examples -maxdepth 1 -type f -executable -exec cp {} .devbin/examples/ \;
 find build-device/bench -maxdepth 2 -type f -executable -exec cp {} .devbin/bench/ \;
 strip .devbin/tests/* .devbin/examples/* .devbin/bench/* .devbin/libember.so*
+# The build's whole test list, for scripts/device_ctest.py on the GPU machine.
+(cd build-device && ctest --show-only=json-v1) > .devbin/ctest.json
+printf '%s\n%s\n' "$PWD" "$PWD/build-device" > .devbin/build_paths.txt
 du -sh .devbin
