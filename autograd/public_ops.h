@@ -75,6 +75,34 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias, Activat
 enum class Reduction { None, Mean, Sum };
 Tensor mse_loss(const Tensor& input, const Tensor& target, Reduction reduction = Reduction::Mean);
 
+// Classification, as torch.nn.functional: softmax and log_softmax over a dim; argmax (int64, the
+// first maximum; NaN counts as the maximum) over every element or a dim, not differentiable.
+Tensor softmax(const Tensor& x, std::int64_t dim);
+Tensor log_softmax(const Tensor& x, std::int64_t dim);
+Tensor argmax(const Tensor& x);
+Tensor argmax(const Tensor& x, std::int64_t dim, bool keepdim = false);
+
+struct NLLLossOptions {
+  Tensor weight = {};               // [C] class weights; undefined: all 1
+  std::int64_t ignore_index = -100;  // targets equal to it contribute nothing
+  Reduction reduction = Reduction::Mean;  // Mean divides by the sum of the targets' weights
+};
+// Negative log-likelihood of log-probabilities `input` ([C], [N, C] or [N, C, d1, ...]) at the
+// int64 class indices `target` ([], [N] or [N, d1, ...]), as torch.nn.functional.nll_loss. A
+// target outside [0, C) that is not ignore_index: an ember::Error on the CPU, NaN on CUDA.
+Tensor nll_loss(const Tensor& input, const Tensor& target, const NLLLossOptions& options = {});
+
+struct CrossEntropyOptions {
+  Tensor weight = {};
+  std::int64_t ignore_index = -100;
+  Reduction reduction = Reduction::Mean;
+  double label_smoothing = 0.0;  // in [0, 1]: the target mixed with the uniform distribution
+};
+// log_softmax over the class dim (dim 1, or 0 for [C] input), then nll_loss, as
+// torch.nn.functional.cross_entropy. `target` is either int64 class indices (as nll_loss's) or
+// class probabilities of the input's shape (floating; ignore_index does not apply then).
+Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyOptions& options = {});
+
 // Shape and layout (views where possible, with gradients flowing back through them).
 Tensor reshape(const Tensor& x, const Shape& shape);
 Tensor view(const Tensor& x, const Shape& shape);

@@ -69,6 +69,10 @@ class Tensor : public TensorBase {
 #undef EMBER_DECLARE_BINARY_METHOD
   Tensor pow(double exponent) const;
   Tensor matmul(const Tensor& other) const;
+  Tensor softmax(std::int64_t dim) const;
+  Tensor log_softmax(std::int64_t dim) const;
+  Tensor argmax() const;
+  Tensor argmax(std::int64_t dim, bool keepdim = false) const;
 };
 
 }  // namespace ember

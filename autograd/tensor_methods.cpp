@@ -42,5 +42,9 @@ EMBER_BINARY_OPS(EMBER_DEFINE_BINARY_METHOD)
 #undef EMBER_DEFINE_BINARY_METHOD
 Tensor Tensor::pow(double e) const { return ember::pow(*this, e); }
 Tensor Tensor::matmul(const Tensor& o) const { return ember::matmul(*this, o); }
+Tensor Tensor::softmax(std::int64_t d) const { return ember::softmax(*this, d); }
+Tensor Tensor::log_softmax(std::int64_t d) const { return ember::log_softmax(*this, d); }
+Tensor Tensor::argmax() const { return ember::argmax(*this); }
+Tensor Tensor::argmax(std::int64_t d, bool keepdim) const { return ember::argmax(*this, d, keepdim); }
 
 }  // namespace ember

@@ -62,6 +62,25 @@ struct MseResult {
 };
 MseResult mse_loss(const TensorBase& input, const TensorBase& target, double divisor, std::optional<double> grad_scale);
 
+// Softmax (log-softmax when `log`) over dim, and its input gradient from the output.
+TensorBase softmax(const TensorBase& x, std::int64_t dim, bool log);
+TensorBase softmax_backward(const TensorBase& grad_out, const TensorBase& out, std::int64_t dim, bool log);
+// The int64 index of the first maximum over dim (over every element when dim is empty), as
+// torch.argmax; NaN counts as the maximum.
+TensorBase argmax(const TensorBase& x, std::optional<std::int64_t> dim, bool keepdim);
+// Negative log-likelihood of log-probabilities `input` ([C], [N, C] or [N, C, d1, ...]) at the
+// int64 classes `target` ([], [N] or [N, d1, ...]), with optional class weights [C]
+// (kernels::NllArgs has the formula). The loss and the total weight its mean divides by.
+struct NllResult {
+  TensorBase loss, total_weight;
+};
+NllResult nll_loss(const TensorBase& input, const TensorBase& target, const TensorBase& weight,
+                   std::int64_t ignore_index, kernels::LossReduction reduction);
+// Its input gradient, for an input of `input_shape` (grad_out's dtype and device).
+TensorBase nll_loss_backward(const TensorBase& grad_out, const Shape& input_shape, const TensorBase& target,
+                             const TensorBase& weight, const TensorBase& total_weight, std::int64_t ignore_index,
+                             kernels::LossReduction reduction);
+
 // Copies and conversions.
 TensorBase contiguous(const TensorBase& x);       // x itself when already contiguous
 TensorBase clone(const TensorBase& x);            // always a fresh contiguous copy
