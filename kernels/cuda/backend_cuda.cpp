@@ -75,6 +75,11 @@ void register_cuda_kernels(KernelRegistry& r) {
   r.add<Kernel::reduce>(cuda, cuda_impl::reduce);
   r.add<Kernel::gemm>(cuda, cuda_impl::gemm);
   r.add<Kernel::mse_loss>(cuda, cuda_impl::mse_loss);
+  r.add<Kernel::softmax>(cuda, cuda_impl::softmax);
+  r.add<Kernel::softmax_backward>(cuda, cuda_impl::softmax_backward);
+  r.add<Kernel::argmax>(cuda, cuda_impl::argmax);
+  r.add<Kernel::nll_loss>(cuda, cuda_impl::nll_loss);
+  r.add<Kernel::nll_loss_backward>(cuda, cuda_impl::nll_loss_backward);
   r.add<Kernel::adam>(cuda, cuda_impl::adam);
   r.add<Kernel::sgd>(cuda, cuda_impl::sgd);
 }

@@ -27,6 +27,16 @@ void reduce(int device, ReduceKind op, const TensorRef& out, const TensorRef& in
 // mse.cu
 void mse_loss(int device, const MseArgs& args);
 
+// softmax.cu
+void softmax(int device, const TensorRef& out, const TensorRef& in, bool log);
+void softmax_backward(int device, const TensorRef& grad_in, const TensorRef& grad_out, const TensorRef& out,
+                      bool log);
+void argmax(int device, const TensorRef& out, const TensorRef& in);
+
+// nll.cu
+void nll_loss(int device, const NllArgs& args);
+void nll_loss_backward(int device, const NllBackwardArgs& args);
+
 // random.cu
 void random(int device, const TensorRef& out, RandomKind kind, std::uint64_t seed,
             std::uint64_t offset, double a, double b);
