@@ -103,6 +103,11 @@ struct CrossEntropyOptions {
 // class probabilities of the input's shape (floating; ignore_index does not apply then).
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyOptions& options = {});
 
+// Dropout, as torch.nn.functional.dropout: in training, each element is zeroed with probability p
+// and the others scaled by 1 / (1 - p); otherwise x itself. The mask comes from the global
+// generator (manual_seed), the same on the CPU and on CUDA for one seed.
+Tensor dropout(const Tensor& x, double p = 0.5, bool training = true);
+
 // Shape and layout (views where possible, with gradients flowing back through them).
 Tensor reshape(const Tensor& x, const Shape& shape);
 Tensor view(const Tensor& x, const Shape& shape);

@@ -136,4 +136,33 @@ inline void gradients(Device d) {
   check_grad([&](const std::vector<Tensor>& in) { return cross_entropy(in[0], pixels); }, {image});
 }
 
+// Dropout (a classifier's regulariser): the drop rate, the scaling, the gradient and eval mode.
+inline void dropout_values(Device d) {
+  manual_seed(42);
+  const Tensor x = ones({100000}, f64(d)).requires_grad_();
+  const Tensor y = dropout(x, 0.3, true);
+  const std::vector<double> v = y.to_vector<double>();
+  std::size_t zeros_seen = 0;
+  bool scaled = true;
+  for (double e : v) {
+    if (e == 0.0) ++zeros_seen;
+    else scaled = scaled && e == 1.0 / 0.7;
+  }
+  CHECK(scaled);
+  // The dropped fraction: 0.3 within 7 standard deviations (sqrt(0.3 * 0.7 / 1e5) = 0.00145).
+  CHECK(std::abs(static_cast<double>(zeros_seen) / 1e5 - 0.3) < 0.01);
+  y.sum().backward();
+  CHECK(x.grad().to_vector<double>() == v);  // d(x * mask)/dx = mask, and x is 1
+  CHECK(dropout(x, 0.3, false).is_same(x));
+  CHECK(dropout(x, 1.0).sum().item<double>() == 0.0);
+  nn::Dropout module(0.5);
+  module->eval();
+  CHECK(module(x).is_same(x));
+  module->train();
+  CHECK(module(x).eq(zeros_like(x)).to(kFloat64).sum().item<double>() > 0);
+  CHECK_THROWS_WITH(dropout(x, 1.5), ContainsSubstring("dropout") && ContainsSubstring("1.5"));
+  CHECK(nn::Flatten()(zeros({2, 3, 4, 5}, f64(d))).shape() == Shape{2, 60});
+  CHECK(nn::Flatten(nn::FlattenOptions{.start_dim = 0, .end_dim = 1})(zeros({2, 3, 4}, f64(d))).shape() == Shape{6, 4});
+}
+
 }  // namespace classification_checks

@@ -20,3 +20,12 @@ TEST_CASE("CUDA nll_loss: a target out of range gives NaN", "[cuda][classificati
   CHECK(std::isnan(nll_loss(logp, bad).item<float>()));
   CHECK(std::isnan(nll_loss(logp, bad, {.reduction = Reduction::None}).to_vector<float>()[1]));
 }
+TEST_CASE("CUDA dropout and Flatten", "[cuda][classification]") { cc::dropout_values(Device::cuda()); }
+TEST_CASE("CUDA dropout draws the CPU's mask for the same seed", "[cuda][classification]") {
+  using namespace ember;
+  manual_seed(7);
+  const Tensor on_cpu = dropout(ones({4097}), 0.25);
+  manual_seed(7);
+  const Tensor on_gpu = dropout(ones({4097}, Device::cuda()), 0.25);
+  CHECK(on_gpu.to(Device::cpu()).to_vector<float>() == on_cpu.to_vector<float>());
+}
