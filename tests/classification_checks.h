@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "catch.h"
+#include "reference_data.h"
 #include <ember/ember.h>
 
 namespace classification_checks {
@@ -134,6 +135,43 @@ inline void gradients(Device d) {
   const Tensor image = uniform({2, 3, 2, 2}, -1, 1, f64(d)).requires_grad_();
   const Tensor pixels = classes({0, 1, 2, 1, 2, 2, 0, 1}, {2, 2, 2}, d);
   check_grad([&](const std::vector<Tensor>& in) { return cross_entropy(in[0], pixels); }, {image});
+}
+
+// Against PyTorch (tests/reference/make_reference.py, tests/data/classification.txt): every
+// option of cross_entropy and nll_loss, loss and gradient, in float64.
+inline void against_pytorch(Device d) {
+  const auto ref = test::load_reference("classification.txt", kFloat64);
+  auto at = [&](const std::string& name) { return ref.at(name).to(d); };
+  const Tensor t = at("t").to(kInt64), w = at("w"), q = at("q"), pixels = at("pixels").to(kInt64);
+  const std::vector<std::pair<std::string, std::function<Tensor(const Tensor&)>>> cases = {
+      {"mean", [&](const Tensor& x) { return cross_entropy(x, t); }},
+      {"sum", [&](const Tensor& x) { return cross_entropy(x, t, {.reduction = Reduction::Sum}); }},
+      {"none", [&](const Tensor& x) { return cross_entropy(x, t, {.reduction = Reduction::None}); }},
+      {"weighted", [&](const Tensor& x) { return cross_entropy(x, t, {.weight = w}); }},
+      {"ignore", [&](const Tensor& x) { return cross_entropy(x, t, {.weight = w, .ignore_index = 2}); }},
+      {"smooth", [&](const Tensor& x) { return cross_entropy(x, t, {.weight = w, .ignore_index = 2, .label_smoothing = 0.15}); }},
+      {"smooth_sum", [&](const Tensor& x) { return cross_entropy(x, t, {.reduction = Reduction::Sum, .label_smoothing = 0.15}); }},
+      {"smooth_none", [&](const Tensor& x) {
+         return cross_entropy(x, t, {.ignore_index = 4, .reduction = Reduction::None, .label_smoothing = 0.15});
+       }},
+      {"probs", [&](const Tensor& x) { return cross_entropy(x, q, {.weight = w, .label_smoothing = 0.1}); }},
+      {"nll", [&](const Tensor& x) { return nll_loss(x.log_softmax(1), t, {.weight = w, .ignore_index = 1}); }},
+  };
+  for (const auto& [name, fn] : cases) {
+    INFO(name << " on " << d);
+    const Tensor x = at("x").clone().requires_grad_();  // a fresh leaf per case: grads accumulate
+    const Tensor loss = fn(x);
+    loss.backward(ones_like(loss));
+    CHECK(test::max_rel_error(loss, ref.at(name + ".loss"), 1e-12) < 1e-12);
+    CHECK(test::max_rel_error(x.grad(), ref.at(name + ".grad"), 1e-12) < 1e-11);
+  }
+  const Tensor image = at("image").clone().requires_grad_();
+  const Tensor loss = cross_entropy(image, pixels, {.label_smoothing = 0.05});
+  loss.backward();
+  CHECK(test::max_rel_error(loss, ref.at("spatial.loss"), 1e-12) < 1e-12);
+  CHECK(test::max_rel_error(image.grad(), ref.at("spatial.grad"), 1e-12) < 1e-11);
+  CHECK(test::max_rel_error(image.detach().softmax(1), ref.at("softmax1"), 1e-12) < 1e-13);
+  CHECK(test::max_rel_error(image.detach().log_softmax(2), ref.at("log_softmax2"), 1e-12) < 1e-13);
 }
 
 // Dropout (a classifier's regulariser): the drop rate, the scaling, the gradient and eval mode.

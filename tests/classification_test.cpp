@@ -16,6 +16,7 @@ TEST_CASE("cross_entropy values: label smoothing, weights, probabilities", "[cla
 TEST_CASE("gradcheck: softmax, log_softmax, nll_loss, cross_entropy", "[classification][autograd]") {
   cc::gradients(Device::cpu());
 }
+TEST_CASE("cross_entropy and nll_loss against PyTorch", "[classification]") { cc::against_pytorch(Device::cpu()); }
 TEST_CASE("dropout and Flatten", "[classification]") { cc::dropout_values(Device::cpu()); }
 TEST_CASE("nll_loss refuses a target out of range, naming it", "[classification]") {
   using namespace ember;

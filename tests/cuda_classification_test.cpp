@@ -20,6 +20,7 @@ TEST_CASE("CUDA nll_loss: a target out of range gives NaN", "[cuda][classificati
   CHECK(std::isnan(nll_loss(logp, bad).item<float>()));
   CHECK(std::isnan(nll_loss(logp, bad, {.reduction = Reduction::None}).to_vector<float>()[1]));
 }
+TEST_CASE("CUDA cross_entropy and nll_loss against PyTorch", "[cuda][classification]") { cc::against_pytorch(Device::cuda()); }
 TEST_CASE("CUDA dropout and Flatten", "[cuda][classification]") { cc::dropout_values(Device::cuda()); }
 TEST_CASE("CUDA dropout draws the CPU's mask for the same seed", "[cuda][classification]") {
   using namespace ember;

@@ -1,4 +1,4 @@
-"""Reference trajectories from PyTorch for Ember's optimizer and SimpleNet tests.
+"""Reference values from PyTorch for Ember's optimizer, SimpleNet and classification tests.
 
 Run on a machine with PyTorch (the data in tests/data/ was made with the torch version written in
 each file's header):  python3 tests/reference/make_reference.py tests/data
@@ -74,10 +74,48 @@ def simple_net():
     return out
 
 
+def classification():
+    # cross_entropy and nll_loss in float64 over their options, each loss with its logits'
+    # gradient; softmax and log_softmax over a middle dim.
+    torch.manual_seed(7)
+    F = torch.nn.functional
+    x = torch.randn(6, 5, dtype=torch.float64)
+    t = torch.tensor([0, 4, 2, 2, 1, 3])
+    w = torch.rand(5, dtype=torch.float64) + 0.5
+    q = torch.softmax(torch.randn(6, 5, dtype=torch.float64), 1)
+    image = torch.randn(2, 3, 2, 2, dtype=torch.float64)
+    pixels = torch.tensor([[[0, 1], [2, 1]], [[2, 2], [0, 1]]])
+    out = [("x", x), ("t", t.double()), ("w", w), ("q", q), ("image", image), ("pixels", pixels.double())]
+    cases = {
+        "mean": lambda x: F.cross_entropy(x, t),
+        "sum": lambda x: F.cross_entropy(x, t, reduction="sum"),
+        "none": lambda x: F.cross_entropy(x, t, reduction="none"),
+        "weighted": lambda x: F.cross_entropy(x, t, weight=w),
+        "ignore": lambda x: F.cross_entropy(x, t, weight=w, ignore_index=2),
+        "smooth": lambda x: F.cross_entropy(x, t, weight=w, ignore_index=2, label_smoothing=0.15),
+        "smooth_sum": lambda x: F.cross_entropy(x, t, reduction="sum", label_smoothing=0.15),
+        "smooth_none": lambda x: F.cross_entropy(x, t, reduction="none", ignore_index=4, label_smoothing=0.15),
+        "probs": lambda x: F.cross_entropy(x, q, weight=w, label_smoothing=0.1),
+        "nll": lambda x: F.nll_loss(F.log_softmax(x, 1), t, weight=w, ignore_index=1),
+    }
+    for name, fn in cases.items():
+        xi = x.clone().requires_grad_()
+        loss = fn(xi)
+        loss.backward(torch.ones_like(loss))
+        out += [(f"{name}.loss", loss), (f"{name}.grad", xi.grad)]
+    xi = image.clone().requires_grad_()
+    loss = F.cross_entropy(xi, pixels, label_smoothing=0.05)
+    loss.backward()
+    out += [("spatial.loss", loss), ("spatial.grad", xi.grad)]
+    out += [("softmax1", torch.softmax(image, 1)), ("log_softmax2", torch.log_softmax(image, 2))]
+    return out
+
+
 if __name__ == "__main__":
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "tests/data")
     folder.mkdir(parents=True, exist_ok=True)
     torch.set_num_threads(1)
     dump(folder / "optimizers.txt", optimizer_cases(), "Linear(3,2) regression, 25 steps per optimizer")
     dump(folder / "simple_net.txt", simple_net(), "SimpleNet: Linear(10,2), MSELoss, Adam lr 0.01, 1000 steps")
-    print("wrote", folder / "optimizers.txt", folder / "simple_net.txt")
+    dump(folder / "classification.txt", classification(), "cross_entropy / nll_loss / softmax in float64")
+    print("wrote", folder / "optimizers.txt", folder / "simple_net.txt", folder / "classification.txt")
