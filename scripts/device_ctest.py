@@ -41,6 +41,8 @@ def main():
         return text.replace(build_dir, devbin).replace(source_dir, root)
 
     env_base = dict(os.environ)
+    # The tests' reference data: the build's source path is compiled in, and does not exist here.
+    env_base.setdefault("EMBER_TEST_DATA_DIR", os.path.join(root, "tests", "data"))
     env_base["LD_LIBRARY_PATH"] = devbin + (":" + env_base["LD_LIBRARY_PATH"] if env_base.get("LD_LIBRARY_PATH") else "")
     counts = {"passed": 0, "failed": 0, "skipped": 0, "not run": 0}
     failed = []
