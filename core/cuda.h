@@ -40,4 +40,15 @@ double time_ms(const std::function<void()>& fn, int device = 0);
 void set_allow_tf32(bool allow);
 bool allow_tf32();
 
+// Like torch.backends.cudnn: convolutions in float32 may use TF32 tensor cores (on by default, as
+// in PyTorch); benchmark times every algorithm once per shape and keeps the fastest (off by
+// default: heuristics choose); deterministic uses only algorithms that give the same bits on every
+// run (off by default).
+void set_cudnn_allow_tf32(bool allow);
+bool cudnn_allow_tf32();
+void set_cudnn_benchmark(bool on);
+bool cudnn_benchmark();
+void set_cudnn_deterministic(bool on);
+bool cudnn_deterministic();
+
 }  // namespace ember::cuda

@@ -11,6 +11,7 @@
 //  - Work may be asynchronous (CUDA): kernels return once the work is queued in stream order.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <span>
 
@@ -120,5 +121,40 @@ struct NllBackwardArgs {
 
 // What every device's nll_loss checks (defined in kernel_args.cpp): shapes, dtypes, contiguity.
 void check_nll_args(const NllArgs& args, const char* who);
+
+// 2-D convolution as torch.nn.functional.conv2d computes it (a cross-correlation). With Cg = C_in /
+// groups input channels and Og = C_out / groups output channels per group, g = o / Og:
+//   output[n, o, y, x] = sum over c < Cg, i < kH, j < kW of
+//       input[n, g * Cg + c, y * stride[0] - pad_begin[0] + i * dilation[0],
+//                            x * stride[1] - pad_begin[1] + j * dilation[1]] * weight[o, c, i, j],
+// positions outside the input counting as 0 (H_out = (H + pad_begin[0] + pad_end[0] -
+// dilation[0] * (kH - 1) - 1) / stride[0] + 1, the same for W). Padding may differ at the two ends
+// (padding="same" with an even kernel); core checks every size, so kernels need not. The bias is not
+// part of the kernels: core adds it (and sums its gradient).
+//
+// Refs are 4-D with dims in NCHW order: input [N, C_in, H, W], weight [C_out, Cg, kH, kW], output
+// [N, C_out, H_out, W_out]. Each is dense, either contiguous (NCHW) or channels-last (NHWC in memory:
+// strides [H*W*C, 1, W*C, C]); one call may mix the two. Accumulation is in float32 for 16-bit and
+// float32 tensors (TF32 tensor cores for float32 when allow_tf32), float64 for float64.
+//   conv2d                 writes output from input and weight;
+//   conv2d_backward_input  writes input (the input's gradient) from output (the output's gradient)
+//                          and weight;
+//   conv2d_backward_weight writes weight (the weight's gradient) from input and output (the
+//                          output's gradient).
+// The written ref is overwritten, not accumulated into.
+// benchmark and deterministic are torch.backends.cudnn's settings: try every algorithm once per
+// shape and keep the fastest; use only algorithms that give the same bits every run. A device with
+// one algorithm ignores them.
+struct ConvArgs {
+  TensorRef input, weight, output;
+  std::array<std::int64_t, 2> stride{1, 1};
+  std::array<std::int64_t, 2> pad_begin{0, 0};
+  std::array<std::int64_t, 2> pad_end{0, 0};
+  std::array<std::int64_t, 2> dilation{1, 1};
+  std::int64_t groups = 1;
+  bool allow_tf32 = true;
+  bool benchmark = false;
+  bool deterministic = false;
+};
 
 }  // namespace ember::kernels

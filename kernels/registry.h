@@ -54,6 +54,10 @@
   X(argmax, void(int device, const TensorRef& out, const TensorRef& in))                               \
   X(nll_loss, void(int device, const NllArgs& args))                                                   \
   X(nll_loss_backward, void(int device, const NllBackwardArgs& args))                                  \
+  /* 2-D convolution and its two gradients (ConvArgs in kernel_args.h says which ref each writes). */ \
+  X(conv2d, void(int device, const ConvArgs& args))                                                    \
+  X(conv2d_backward_input, void(int device, const ConvArgs& args))                                     \
+  X(conv2d_backward_weight, void(int device, const ConvArgs& args))                                    \
   X(adam, void(int device, const AdamArgs& args))                                                      \
   X(sgd, void(int device, const SgdArgs& args))
 
