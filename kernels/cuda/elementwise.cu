@@ -21,7 +21,7 @@
 #include "ember/kernels/cuda/device.h"
 #include "ember/kernels/cuda/indexing.cuh"
 #include "ember/kernels/cuda/launch.cuh"
-#include "ember/kernels/cuda/launchers.h"
+#include "ember/kernels/cuda/elementwise.h"
 #include "ember/kernels/cuda/overlapped_launch.cuh"
 #include "ember/kernels/cuda/runtime.h"
 #include "ember/kernels/elementwise_math.h"

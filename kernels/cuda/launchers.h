@@ -5,21 +5,14 @@
 
 #include <cstdint>
 
+#include "ember/kernels/cuda/elementwise.h"
 #include "ember/kernels/kernel_args.h"
 #include "ember/kernels/op_list.h"
 #include "ember/kernels/tensor_ref.h"
 
 namespace ember::kernels::cuda_impl {
 
-// elementwise.cu
-void copy(int device, const TensorRef& dst, const TensorRef& src);
-void fill(int device, const TensorRef& out, double value);
-void unary(int device, UnaryOp op, const TensorRef& out, const TensorRef& in);
-void unary_backward(int device, UnaryOp op, const TensorRef& grad_in, const TensorRef& grad_out,
-                    const TensorRef& saved);
-void binary(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, const TensorRef& b);
-void binary_scalar(int device, BinaryOp op, const TensorRef& out, const TensorRef& a, double scalar,
-                   bool scalar_first);
+// elementwise.cu: copy, fill, unary, unary_backward, binary, binary_scalar (elementwise.h)
 
 // reduce.cu
 void reduce(int device, ReduceKind op, const TensorRef& out, const TensorRef& in);
