@@ -14,6 +14,7 @@
 #include "ember/core/error.h"
 #include "ember/autograd/factories.h"
 #include "ember/core/fastest_device.h"
+#include "ember/core/threads.h"
 #include "ember/autograd/tensor.h"
 #include "ember/data/fashion_mnist.h"
 #include "ember/data/idx.h"

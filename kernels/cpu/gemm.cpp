@@ -5,6 +5,7 @@
 // so a transposed view costs nothing. Eigen then picks its kernel: coefficient-wise for tiny
 // products, GEMV when a side is a vector, blocked GEMM otherwise. A linear layer's tiny weight
 // gradient takes a faster path (see product() below).
+#include <algorithm>
 #include <array>
 #include <type_traits>
 #include <utility>
@@ -15,7 +16,9 @@
 #include "ember/core/dtype.h"
 #include "ember/core/error.h"
 #include "ember/core/shape.h"
+#include "ember/core/threads.h"
 #include "ember/kernels/cpu/cpu_kernels.h"
+#include "ember/kernels/cpu/parallel.h"
 
 namespace ember::kernels::cpu {
 
@@ -102,6 +105,13 @@ void product(OutMatMap<T>& c, const MapA& a, const MapB& b, T alpha, T beta, con
   c.noalias() += alpha * a * b;
 }
 
+// Products of at least this many multiply-adds in all are split across the intra-op threads (about
+// 10 us of work on one core); smaller ones run on the calling thread. A split cuts C into blocks
+// of rows (or of columns, when C is wider than tall) of at least kMinBlock each, every block an
+// independent Eigen product: Eigen's own threading needs OpenMP, which Ember does not use.
+constexpr std::int64_t kParallelMinMacs = std::int64_t{1} << 18;
+constexpr std::int64_t kMinBlock = 32;
+
 template <typename T, int OrderA, int OrderB>
 void gemm_batches(const GemmArgs& g, const T* a, std::int64_t a_batch_stride, Layout la,
                   const T* b, std::int64_t b_batch_stride, Layout lb) {
@@ -109,13 +119,36 @@ void gemm_batches(const GemmArgs& g, const T* a, std::int64_t a_batch_stride, La
                      k = g.a.sizes[2];
   const T alpha = static_cast<T>(g.alpha), beta = static_cast<T>(g.beta);
   T* c = g.c.ptr<T>();
-  for (std::int64_t i = 0; i < batch; ++i) {
-    OutMatMap<T> ci(c + i * g.c.strides[0], m, n,
-                    Eigen::OuterStride<>(m == 1 ? n : g.c.strides[1]));
-    const ConstMatMap<T, OrderA> ai(a + i * a_batch_stride, m, k, Eigen::OuterStride<>(la.ld));
-    const ConstMatMap<T, OrderB> bi(b + i * b_batch_stride, k, n, Eigen::OuterStride<>(lb.ld));
-    product(ci, ai, bi, alpha, beta, g.bias.data != nullptr ? g.bias.ptr<T>() : nullptr);
+  const std::int64_t ldc = m == 1 ? n : g.c.strides[1];
+  const T* bias = g.bias.data != nullptr ? g.bias.ptr<T>() : nullptr;
+  // Element offsets of row r of A and of column q of B and C, in each one's layout.
+  auto a_row = [&](std::int64_t r) { return OrderA == Eigen::RowMajor ? r * la.ld : r; };
+  auto b_col = [&](std::int64_t q) { return OrderB == Eigen::RowMajor ? q : q * lb.ld; };
+  // C[i] rows [r0, r1) and columns [q0, q1).
+  auto block = [&](std::int64_t i, std::int64_t r0, std::int64_t r1, std::int64_t q0, std::int64_t q1) {
+    OutMatMap<T> ci(c + i * g.c.strides[0] + r0 * ldc + q0, r1 - r0, q1 - q0, Eigen::OuterStride<>(ldc));
+    const ConstMatMap<T, OrderA> ai(a + i * a_batch_stride + a_row(r0), r1 - r0, k, Eigen::OuterStride<>(la.ld));
+    const ConstMatMap<T, OrderB> bi(b + i * b_batch_stride + b_col(q0), k, q1 - q0, Eigen::OuterStride<>(lb.ld));
+    product(ci, ai, bi, alpha, beta, bias != nullptr ? bias + q0 : nullptr);
+  };
+  const int threads = get_num_threads();
+  if (threads == 1 || batch * m * n * k < kParallelMinMacs) {
+    for (std::int64_t i = 0; i < batch; ++i) block(i, 0, m, 0, n);
+    return;
   }
+  const bool by_rows = m >= n;
+  const std::int64_t extent = by_rows ? m : n;
+  // Enough blocks for every thread, counting the batch, each at least kMinBlock wide.
+  const std::int64_t per_matrix = std::clamp<std::int64_t>((threads + batch - 1) / batch, 1,
+                                                           std::max<std::int64_t>(extent / kMinBlock, 1));
+  parallel_for(batch * per_matrix, 1, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t item = begin; item < end; ++item) {
+      const std::int64_t i = item / per_matrix, j = item % per_matrix;
+      const std::int64_t lo = extent * j / per_matrix, hi = extent * (j + 1) / per_matrix;
+      if (by_rows) block(i, lo, hi, 0, n);
+      else block(i, 0, m, lo, hi);
+    }
+  });
 }
 
 // Copies a [batch, rows, cols] operand with no unit stride into a contiguous row-major buffer.
