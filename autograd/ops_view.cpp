@@ -28,7 +28,26 @@ Tensor view(const Tensor& x, const Shape& shape) {
                        [s = x.shape()](const Tensor& g, Grads& grads) { grads[0] = ops::reshape(g, s); });
 }
 
-Tensor flatten(const Tensor& x) { return reshape(x, {-1}); }
+// torch.flatten: dims start_dim to end_dim (inclusive, negative from the end) merged into one; a
+// 0-d tensor becomes [1].
+Tensor flatten(const Tensor& x, std::int64_t start_dim, std::int64_t end_dim) {
+  if (x.dim() == 0) return reshape(x, {1});
+  const int start = wrap_dim(start_dim, x.dim(), "flatten");
+  const int end = wrap_dim(end_dim, x.dim(), "flatten");
+  EMBER_CHECK(start <= end, "flatten: start_dim ", start_dim, " comes after end_dim ", end_dim,
+              " for an input of shape ", x.shape());
+  Shape shape;
+  std::int64_t merged = 1;
+  for (int d = 0; d < x.dim(); ++d) {
+    if (d < start || d > end) {
+      shape.push_back(x.shape()[d]);
+    } else {
+      merged *= x.shape()[d];
+      if (d == end) shape.push_back(merged);
+    }
+  }
+  return reshape(x, shape);
+}
 
 Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1) {
   return with_backward("TransposeBackward", ops::transpose(x, dim0, dim1), x,

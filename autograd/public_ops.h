@@ -111,7 +111,7 @@ Tensor dropout(const Tensor& x, double p = 0.5, bool training = true);
 // Shape and layout (views where possible, with gradients flowing back through them).
 Tensor reshape(const Tensor& x, const Shape& shape);
 Tensor view(const Tensor& x, const Shape& shape);
-Tensor flatten(const Tensor& x);
+Tensor flatten(const Tensor& x, std::int64_t start_dim = 0, std::int64_t end_dim = -1);
 Tensor transpose(const Tensor& x, std::int64_t dim0, std::int64_t dim1);
 Tensor permute(const Tensor& x, const Shape& dims);
 Tensor unsqueeze(const Tensor& x, std::int64_t dim);

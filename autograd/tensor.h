@@ -38,7 +38,7 @@ class Tensor : public TensorBase {
   // --- Differentiable ops as members (see autograd/public_ops.h) ----------------------------
   Tensor reshape(const Shape& shape) const;
   Tensor view(const Shape& shape) const;  // like reshape but never copies; throws if it would
-  Tensor flatten() const;
+  Tensor flatten(std::int64_t start_dim = 0, std::int64_t end_dim = -1) const;
   Tensor transpose(std::int64_t dim0, std::int64_t dim1) const;
   Tensor t() const;
   Tensor permute(const Shape& dims) const;

@@ -5,7 +5,9 @@ namespace ember {
 
 Tensor Tensor::reshape(const Shape& s) const { return ember::reshape(*this, s); }
 Tensor Tensor::view(const Shape& s) const { return ember::view(*this, s); }
-Tensor Tensor::flatten() const { return ember::flatten(*this); }
+Tensor Tensor::flatten(std::int64_t start_dim, std::int64_t end_dim) const {
+  return ember::flatten(*this, start_dim, end_dim);
+}
 Tensor Tensor::transpose(std::int64_t d0, std::int64_t d1) const { return ember::transpose(*this, d0, d1); }
 Tensor Tensor::t() const {
   EMBER_CHECK(dim() <= 2, "Tensor::t: expects a tensor of at most 2 dims, got shape ", shape(),

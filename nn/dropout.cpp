@@ -13,22 +13,7 @@ Tensor DropoutImpl::forward(const Tensor& input) { return dropout(input, p_, is_
 FlattenImpl::FlattenImpl(FlattenOptions options) : UnaryModule("Flatten"), options_(options) {}
 
 Tensor FlattenImpl::forward(const Tensor& input) {
-  if (input.dim() == 0) return input.reshape({1});
-  const int start = wrap_dim(options_.start_dim, input.dim(), "nn::Flatten");
-  const int end = wrap_dim(options_.end_dim, input.dim(), "nn::Flatten");
-  EMBER_CHECK(start <= end, "nn::Flatten: start_dim ", options_.start_dim, " comes after end_dim ", options_.end_dim,
-              " for an input of shape ", input.shape());
-  Shape shape;
-  std::int64_t merged = 1;
-  for (int d = 0; d < input.dim(); ++d) {
-    if (d < start || d > end) {
-      shape.push_back(input.shape()[d]);
-    } else {
-      merged *= input.shape()[d];
-      if (d == end) shape.push_back(merged);
-    }
-  }
-  return input.reshape(shape);
+  return flatten(input, options_.start_dim, options_.end_dim);
 }
 
 }  // namespace ember::nn
