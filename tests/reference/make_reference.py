@@ -111,6 +111,56 @@ def classification():
     return out
 
 
+def fashion_cnn():
+    """The Fashion-MNIST example's network (examples/fashion_mnist/model.h) for 20 Adam steps, from
+    an init and data that tests/fashion_cnn_checks.h computes with the same formulas. Dropout is 0:
+    the two frameworks' random masks differ. float32, batch norm in training mode."""
+    import math
+    import torch.nn as nn
+    import torch.nn.functional as F
+
+    class FashionCnn(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(1, 32, 3, padding=1)
+            self.bn1 = nn.BatchNorm2d(32)
+            self.conv2 = nn.Conv2d(32, 64, 3, padding=1)
+            self.bn2 = nn.BatchNorm2d(64)
+            self.fc1 = nn.Linear(64 * 7 * 7, 128)
+            self.drop = nn.Dropout(0.0)
+            self.fc2 = nn.Linear(128, 10)
+
+        def forward(self, x):
+            x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
+            x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
+            x = torch.flatten(x, 1)
+            return self.fc2(self.drop(F.relu(self.fc1(x))))
+
+    model = FashionCnn()
+    with torch.no_grad():
+        for k, (name, p) in enumerate(model.named_parameters()):
+            # element i of parameter k: sin(0.7 i + 1.3 k) / sqrt(fan_in), fan_in = numel / rows
+            fan_in = p.numel() // p.shape[0] if p.dim() > 1 else p.numel()
+            i = torch.arange(p.numel(), dtype=torch.float64)
+            p.copy_((torch.sin(0.7 * i + 1.3 * k) / math.sqrt(fan_in)).reshape(p.shape))
+    opt = torch.optim.Adam(model.parameters(), lr=1e-3)
+    batch, losses = 32, []
+    n = torch.arange(batch, dtype=torch.float64).reshape(batch, 1, 1, 1)
+    pix = torch.arange(28 * 28, dtype=torch.float64).reshape(1, 1, 28, 28)
+    for step in range(20):
+        # image n of step s, pixel p: sin(0.01 (p + 1)(n + 1) + 0.1 s); label 7 n mod 10
+        x = torch.sin(0.01 * (pix + 1) * (n + 1) + 0.1 * step).float()
+        y = (7 * torch.arange(batch)) % 10
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    return [("losses", torch.tensor(losses, dtype=torch.float64)),
+            ("bn1.running_mean", model.bn1.running_mean), ("bn2.running_var", model.bn2.running_var),
+            ("fc2.bias", model.fc2.bias)]
+
+
 if __name__ == "__main__":
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "tests/data")
     folder.mkdir(parents=True, exist_ok=True)
@@ -118,4 +168,6 @@ if __name__ == "__main__":
     dump(folder / "optimizers.txt", optimizer_cases(), "Linear(3,2) regression, 25 steps per optimizer")
     dump(folder / "simple_net.txt", simple_net(), "SimpleNet: Linear(10,2), MSELoss, Adam lr 0.01, 1000 steps")
     dump(folder / "classification.txt", classification(), "cross_entropy / nll_loss / softmax in float64")
-    print("wrote", folder / "optimizers.txt", folder / "simple_net.txt", folder / "classification.txt")
+    dump(folder / "fashion_cnn.txt", fashion_cnn(), "examples/fashion_mnist's CNN, 20 Adam steps, float32")
+    print("wrote", folder / "optimizers.txt", folder / "simple_net.txt", folder / "classification.txt",
+          folder / "fashion_cnn.txt")
