@@ -11,7 +11,8 @@
 // A new problem gets its plan chosen once:
 //  - by heuristics (the default): cuDNN's candidates in its order of preference (conv_plan.h), the
 //    first that builds and runs this call is kept;
-//  - with benchmark: every candidate runs once to warm up, then kTimedRuns times between CUDA events;
+//  - with benchmark: every candidate runs once to warm up, then kTimedRuns times between CUDA
+//  events;
 //    the fastest is kept and runs the call again, so the output is its own.
 // Candidates whose workspace cannot be allocated are skipped. The choice is logged at debug level
 // (EMBER_LOG_LEVEL=debug): the engine, its numerical notes and workspace.
@@ -96,11 +97,13 @@ void run(cudnnHandle_t handle, CachedPlan& entry, const ConvArgs& args, int devi
       entry.plan.workspace_bytes > 0
           ? CachedBuffer(allocator(), static_cast<std::size_t>(entry.plan.workspace_bytes), device)
           : CachedBuffer();
-  const std::array<void*, 4> pointers = {args.input.data, args.weight.data, args.output.data, workspace.get()};
+  const std::array<void*, 4> pointers = {args.input.data, args.weight.data, args.output.data,
+                                         workspace.get()};
   if (!entry.pack || pointers != entry.bound) {
     BackendDescriptor pack(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR);
     pack.set(CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS, std::span<const std::int64_t>(kConvUids));
-    pack.set_pointers(CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS, std::span<void* const>(pointers.data(), kConvUids.size()));
+    pack.set_pointers(CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS,
+                      std::span<void* const>(pointers.data(), kConvUids.size()));
     pack.set_pointer(CUDNN_ATTR_VARIANT_PACK_WORKSPACE, workspace.get());
     pack.finalize();
     entry.pack = std::move(pack);
@@ -109,18 +112,19 @@ void run(cudnnHandle_t handle, CachedPlan& entry, const ConvArgs& args, int devi
   EMBER_CUDA_CHECK(cudnnBackendExecute(handle, entry.plan.plan.get(), entry.pack.get()));
 }
 
-[[noreturn]] void no_engine(const ConvProblem& problem, int device, const ConvCandidates& candidates,
-                            const std::string& last_failure) {
-  EMBER_FAIL("ember (CUDA backend) ", conv_kind_name(problem.kind), ": no cuDNN engine can run this convolution "
-             "on cuda:", device, ": ", describe(problem), ". ", candidates.summary(),
-             last_failure.empty() ? "" : "; the last one failed: ", last_failure,
-             ". cuDNN has few engines for float64 and for deterministic runs: float32 (or deterministic off, or "
-             "TF32 allowed) may find one");
+[[noreturn]] void no_engine(const ConvProblem& problem, int device,
+                            const ConvCandidates& candidates, const std::string& last_failure) {
+  EMBER_FAIL("ember (CUDA backend) ", conv_kind_name(problem.kind),
+             ": no cuDNN engine can run this convolution on cuda:", device, ": ", describe(problem),
+             ". ", candidates.summary(), last_failure.empty() ? "" : "; the last one failed: ",
+             last_failure,
+             ". cuDNN has few engines for float64 and for deterministic runs: float32 (or "
+             "deterministic off, or TF32 allowed) may find one");
 }
 
 // Heuristics: the first candidate that builds and runs; the run is this call's.
-CachedPlan choose_by_heuristics(cudnnHandle_t handle, const ConvProblem& problem, const ConvArgs& args, int device,
-                                std::string& how) {
+CachedPlan choose_by_heuristics(cudnnHandle_t handle, const ConvProblem& problem,
+                                const ConvArgs& args, int device, std::string& how) {
   ConvCandidates candidates(handle, problem);
   std::string last_failure;
   int tried = 0;
@@ -140,8 +144,8 @@ CachedPlan choose_by_heuristics(cudnnHandle_t handle, const ConvProblem& problem
 }
 
 // Benchmark: every candidate timed, the fastest kept and run once more for this call's output.
-CachedPlan choose_by_timing(cudnnHandle_t handle, const DeviceContext& ctx, const ConvProblem& problem,
-                            const ConvArgs& args, std::string& how) {
+CachedPlan choose_by_timing(cudnnHandle_t handle, const DeviceContext& ctx,
+                            const ConvProblem& problem, const ConvArgs& args, std::string& how) {
   const int device = ctx.device;
   ConvCandidates candidates(handle, problem);
   cudaEvent_t raw = nullptr;
@@ -172,8 +176,8 @@ CachedPlan choose_by_timing(cudnnHandle_t handle, const DeviceContext& ctx, cons
     }
     ms /= kTimedRuns;
     ++timed;
-    logging::trace("CUDA: cuDNN {} candidate {}: {:.4f} ms, workspace {} bytes", conv_kind_name(problem.kind),
-                   entry.plan.engine, ms, entry.plan.workspace_bytes);
+    logging::trace("CUDA: cuDNN {} candidate {}: {:.4f} ms, workspace {} bytes",
+                   conv_kind_name(problem.kind), entry.plan.engine, ms, entry.plan.workspace_bytes);
     if (ms < best_ms) {
       best_ms = ms;
       best = std::move(entry);
@@ -181,8 +185,8 @@ CachedPlan choose_by_timing(cudnnHandle_t handle, const DeviceContext& ctx, cons
   }
   if (!best) no_engine(problem, device, candidates, last_failure);
   run(handle, *best, args, device);
-  how = "by benchmark, fastest of " + std::to_string(timed) + " timed at " + std::to_string(best_ms) + " ms (" +
-        candidates.summary() + ")";
+  how = "by benchmark, fastest of " + std::to_string(timed) + " timed at " +
+        std::to_string(best_ms) + " ms (" + candidates.summary() + ")";
   return std::move(*best);
 }
 
@@ -199,16 +203,18 @@ void convolve_cudnn(ConvKind kind, int device, const ConvArgs& args) {
     run(handle, it->second, args, device);
     return;
   }
-  EMBER_CHECK(capturing_device() != device, "ember::cuda::capture: ", conv_kind_name(kind), " met a convolution "
-              "that has no cuDNN plan yet (", describe(problem), "), and choosing one cannot be part of a captured "
-              "step: it runs candidate kernels", args.benchmark ? " and waits to time them" : "", ". Run the step "
-              "once before capture, with the same shapes, dtypes, layouts and cudnn settings: capture then finds "
-              "the plan cached");
+  EMBER_CHECK(capturing_device() != device, "ember::cuda::capture: ", conv_kind_name(kind),
+              " met a convolution that has no cuDNN plan yet (", describe(problem),
+              "), and choosing one cannot be part of a captured step: it runs candidate kernels",
+              args.benchmark ? " and waits to time them" : "",
+              ". Run the step once before capture, with the same shapes, dtypes, layouts and "
+              "cudnn settings: capture then finds the plan cached");
   std::string how;
   CachedPlan chosen = args.benchmark ? choose_by_timing(handle, ctx, problem, args, how)
                                      : choose_by_heuristics(handle, problem, args, device, how);
-  logging::debug("CUDA: cuDNN {} on cuda:{}: {}: {}, workspace {} bytes, chosen {}", conv_kind_name(kind), device,
-                 describe(problem), chosen.plan.engine, chosen.plan.workspace_bytes, how);
+  logging::debug("CUDA: cuDNN {} on cuda:{}: {}: {}, workspace {} bytes, chosen {}",
+                 conv_kind_name(kind), device, describe(problem), chosen.plan.engine,
+                 chosen.plan.workspace_bytes, how);
   cache.plans.emplace(key, std::move(chosen));
   cache.built.fetch_add(1, std::memory_order_relaxed);
 }
@@ -229,12 +235,14 @@ void convolve_padded(ConvKind kind, int device, const ConvArgs& args) {
   const std::int64_t n = x.sizes[0], c = x.sizes[1];
   const std::int64_t h = x.sizes[2] + before[0] + after[0], w = x.sizes[3] + before[1] + after[1];
   const bool channels_last = x.strides[1] == 1 && c > 1;
-  TensorRef padded{.data = nullptr,
-                   .dtype = x.dtype,
-                   .sizes = {n, c, h, w},
-                   .strides = channels_last ? Strides{h * w * c, 1, w * c, c} : Strides{c * h * w, h * w, w, 1}};
+  TensorRef padded{
+      .data = nullptr,
+      .dtype = x.dtype,
+      .sizes = {n, c, h, w},
+      .strides = channels_last ? Strides{h * w * c, 1, w * c, c} : Strides{c * h * w, h * w, w, 1}};
   // Freed when the call returns: the work that uses it is queued on the stream before any reuse.
-  const CachedBuffer buffer(allocator(), static_cast<std::size_t>(padded.numel()) * element_size(x.dtype), device);
+  const CachedBuffer buffer(
+      allocator(), static_cast<std::size_t>(padded.numel()) * element_size(x.dtype), device);
   padded.data = buffer.get();
   TensorRef interior = padded;
   interior.sizes = x.sizes;
@@ -263,16 +271,24 @@ void convolve(ConvKind kind, int device, const ConvArgs& args) {
     fill(device, written, 0.0);
     return;
   }
-  if (args.pad_begin != args.pad_end) convolve_padded(kind, device, args);
-  else convolve_cudnn(kind, device, args);
+  if (args.pad_begin != args.pad_end)
+    convolve_padded(kind, device, args);
+  else
+    convolve_cudnn(kind, device, args);
 }
 
 }  // namespace
 
 void conv2d(int device, const ConvArgs& args) { convolve(ConvKind::Forward, device, args); }
-void conv2d_backward_input(int device, const ConvArgs& args) { convolve(ConvKind::BackwardData, device, args); }
-void conv2d_backward_weight(int device, const ConvArgs& args) { convolve(ConvKind::BackwardFilter, device, args); }
+void conv2d_backward_input(int device, const ConvArgs& args) {
+  convolve(ConvKind::BackwardData, device, args);
+}
+void conv2d_backward_weight(int device, const ConvArgs& args) {
+  convolve(ConvKind::BackwardFilter, device, args);
+}
 
-std::uint64_t cudnn_conv_plans_built() noexcept { return plan_cache().built.load(std::memory_order_relaxed); }
+std::uint64_t cudnn_conv_plans_built() noexcept {
+  return plan_cache().built.load(std::memory_order_relaxed);
+}
 
 }  // namespace ember::kernels::cuda_impl

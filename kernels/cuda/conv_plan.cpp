@@ -24,20 +24,26 @@ namespace ember::kernels::cuda_impl {
 namespace {
 
 enum ExcludedBy : int { kNondeterministic, kTf32, kDownConvert, kReducedPrecision };
-constexpr std::array<const char*, 4> kExcludedNames = {"nondeterministic", "TF32 not allowed",
-                                                       "down-converts inputs", "reduced-precision reduction"};
+constexpr std::array<const char*, 4> kExcludedNames = {
+    "nondeterministic", "TF32 not allowed", "down-converts inputs", "reduced-precision reduction"};
 
 constexpr std::int64_t kUidX = kConvUids[0], kUidW = kConvUids[1], kUidY = kConvUids[2];
 
 cudnnDataType_t data_type(DType dtype, const char* who) {
   switch (dtype) {
-    case DType::Float32: return CUDNN_DATA_FLOAT;
-    case DType::Float64: return CUDNN_DATA_DOUBLE;
-    case DType::BFloat16: return CUDNN_DATA_BFLOAT16;
-    case DType::Float16: return CUDNN_DATA_HALF;
-    default: break;
+    case DType::Float32:
+      return CUDNN_DATA_FLOAT;
+    case DType::Float64:
+      return CUDNN_DATA_DOUBLE;
+    case DType::BFloat16:
+      return CUDNN_DATA_BFLOAT16;
+    case DType::Float16:
+      return CUDNN_DATA_HALF;
+    default:
+      break;
   }
-  EMBER_FAIL("ember (CUDA backend) ", who, ": cuDNN convolutions take float32, float64, bfloat16 or float16, not ",
+  EMBER_FAIL("ember (CUDA backend) ", who,
+             ": cuDNN convolutions take float32, float64, bfloat16 or float16, not ",
              dtype_name(dtype));
 }
 
@@ -114,9 +120,12 @@ std::shared_ptr<const ConvGraph> make_graph(cudnnHandle_t handle, const ConvProb
 
   // output = 1 * conv(...) + 0 * output: overwritten, never accumulated into. alpha and beta are
   // given in the compute type's precision.
-  const auto set_scale = [&](BackendDescriptor& op, cudnnBackendAttributeName_t name, double value) {
-    if (compute == CUDNN_DATA_DOUBLE) op.set(name, value);
-    else op.set(name, static_cast<float>(value));
+  const auto set_scale = [&](BackendDescriptor& op, cudnnBackendAttributeName_t name,
+                             double value) {
+    if (compute == CUDNN_DATA_DOUBLE)
+      op.set(name, value);
+    else
+      op.set(name, static_cast<float>(value));
   };
   BackendDescriptor op;
   switch (p.kind) {
@@ -156,7 +165,8 @@ std::shared_ptr<const ConvGraph> make_graph(cudnnHandle_t handle, const ConvProb
   g->graph.set_descriptors(CUDNN_ATTR_OPERATIONGRAPH_OPS, ops);
   const cudnnStatus_t status = g->graph.try_finalize();
   EMBER_CHECK(status == CUDNN_STATUS_SUCCESS, "ember (CUDA backend) ", conv_kind_name(p.kind),
-              ": cuDNN does not support this convolution (", cudnnGetErrorString(status), "): ", describe(p));
+              ": cuDNN does not support this convolution (", cudnnGetErrorString(status),
+              "): ", describe(p));
   g->parts.push_back(std::move(x));
   g->parts.push_back(std::move(w));
   g->parts.push_back(std::move(y));
@@ -181,30 +191,43 @@ EngineInfo engine_info(const BackendDescriptor& config) {
   if (engine.empty()) return info;
   info.index = engine[0].get_int64(CUDNN_ATTR_ENGINE_GLOBAL_INDEX);
   // More room than the notes cuDNN 9 defines (10), for later versions' additions.
-  info.notes = engine[0].get_enum_array(CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE, 32);
+  info.notes =
+      engine[0].get_enum_array(CUDNN_ATTR_ENGINE_NUMERICAL_NOTE, CUDNN_TYPE_NUMERICAL_NOTE, 32);
   return info;
 }
 
 const char* note_name(int note) {
   switch (note) {
-    case CUDNN_NUMERICAL_NOTE_TENSOR_CORE: return "tensor_core";
-    case CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS: return "down_convert_inputs";
-    case CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION: return "reduced_precision_reduction";
-    case CUDNN_NUMERICAL_NOTE_FFT: return "fft";
-    case CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC: return "nondeterministic";
-    case CUDNN_NUMERICAL_NOTE_WINOGRAD: return "winograd";
-    case CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_4x4: return "winograd_4x4";
-    case CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_6x6: return "winograd_6x6";
-    case CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_13x13: return "winograd_13x13";
-    case CUDNN_NUMERICAL_NOTE_STRICT_NAN_PROP: return "strict_nan_prop";
-    default: return "note";
+    case CUDNN_NUMERICAL_NOTE_TENSOR_CORE:
+      return "tensor_core";
+    case CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS:
+      return "down_convert_inputs";
+    case CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION:
+      return "reduced_precision_reduction";
+    case CUDNN_NUMERICAL_NOTE_FFT:
+      return "fft";
+    case CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC:
+      return "nondeterministic";
+    case CUDNN_NUMERICAL_NOTE_WINOGRAD:
+      return "winograd";
+    case CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_4x4:
+      return "winograd_4x4";
+    case CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_6x6:
+      return "winograd_6x6";
+    case CUDNN_NUMERICAL_NOTE_WINOGRAD_TILE_13x13:
+      return "winograd_13x13";
+    case CUDNN_NUMERICAL_NOTE_STRICT_NAN_PROP:
+      return "strict_nan_prop";
+    default:
+      return "note";
   }
 }
 
 std::string engine_name(const EngineInfo& info) {
   std::ostringstream out;
   out << "engine " << info.index;
-  for (std::size_t i = 0; i < info.notes.size(); ++i) out << (i == 0 ? " (" : ", ") << note_name(info.notes[i]);
+  for (std::size_t i = 0; i < info.notes.size(); ++i)
+    out << (i == 0 ? " (" : ", ") << note_name(info.notes[i]);
   if (!info.notes.empty()) out << ")";
   return out.str();
 }
@@ -212,8 +235,10 @@ std::string engine_name(const EngineInfo& info) {
 // Why the problem's settings rule this engine out, or -1 when they allow it (the file's opening
 // comment says why each rule).
 int engine_excluded(const EngineInfo& engine, const ConvProblem& p) {
-  if (p.deterministic && engine.has(CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC)) return kNondeterministic;
-  if (p.dtype == DType::Float32 && !p.allow_tf32 && engine.has(CUDNN_NUMERICAL_NOTE_TENSOR_CORE)) return kTf32;
+  if (p.deterministic && engine.has(CUDNN_NUMERICAL_NOTE_NONDETERMINISTIC))
+    return kNondeterministic;
+  if (p.dtype == DType::Float32 && !p.allow_tf32 && engine.has(CUDNN_NUMERICAL_NOTE_TENSOR_CORE))
+    return kTf32;
   if (engine.has(CUDNN_NUMERICAL_NOTE_DOWN_CONVERT_INPUTS)) return kDownConvert;
   if (engine.has(CUDNN_NUMERICAL_NOTE_REDUCED_PRECISION_REDUCTION)) return kReducedPrecision;
   return -1;
@@ -230,9 +255,12 @@ std::string pair_str(const std::array<std::int64_t, 2>& v) {
 
 const char* conv_kind_name(ConvKind kind) {
   switch (kind) {
-    case ConvKind::Forward: return "conv2d";
-    case ConvKind::BackwardData: return "conv2d_backward_input";
-    case ConvKind::BackwardFilter: return "conv2d_backward_weight";
+    case ConvKind::Forward:
+      return "conv2d";
+    case ConvKind::BackwardData:
+      return "conv2d_backward_input";
+    case ConvKind::BackwardFilter:
+      return "conv2d_backward_weight";
   }
   return "conv2d";
 }
@@ -244,14 +272,15 @@ ConvProblem conv_problem(ConvKind kind, const ConvArgs& args) {
   bool nchw[3], nhwc[3], any_only_nhwc = false;
   for (int i = 0; i < 3; ++i) {
     const TensorRef& t = *refs[i];
-    EMBER_CHECK(t.ndim() == 4, "ember (CUDA backend) ", who, ": ", names[i], " must be 4-D, got sizes ",
-                t.sizes.str());
+    EMBER_CHECK(t.ndim() == 4, "ember (CUDA backend) ", who, ": ", names[i],
+                " must be 4-D, got sizes ", t.sizes.str());
     EMBER_CHECK(t.dtype == args.input.dtype, "ember (CUDA backend) ", who, ": ", names[i], " is ",
                 dtype_name(t.dtype), " but input is ", dtype_name(args.input.dtype));
     nchw[i] = dense_in_order(t, kNchwOrder);
     nhwc[i] = dense_in_order(t, kNhwcOrder);
-    EMBER_CHECK(nchw[i] || nhwc[i], "ember (CUDA backend) ", who, ": ", names[i], " with sizes ", t.sizes.str(),
-                " and strides ", t.strides.str(), " is neither contiguous (NCHW) nor channels-last (NHWC)");
+    EMBER_CHECK(nchw[i] || nhwc[i], "ember (CUDA backend) ", who, ": ", names[i], " with sizes ",
+                t.sizes.str(), " and strides ", t.strides.str(),
+                " is neither contiguous (NCHW) nor channels-last (NHWC)");
     any_only_nhwc = any_only_nhwc || (nhwc[i] && !nchw[i]);
   }
   (void)data_type(args.input.dtype, who);  // a dtype cuDNN computes in, or the error says so
@@ -284,8 +313,8 @@ std::string describe(const ConvProblem& p) {
   tensor("input", p.x);
   tensor("weight", p.w);
   tensor("output", p.y);
-  out << "stride " << pair_str(p.stride) << " padding " << pair_str(p.pad_begin) << " / " << pair_str(p.pad_end)
-      << " dilation " << pair_str(p.dilation) << " groups " << p.groups
+  out << "stride " << pair_str(p.stride) << " padding " << pair_str(p.pad_begin) << " / "
+      << pair_str(p.pad_end) << " dilation " << pair_str(p.dilation) << " groups " << p.groups
       << (p.deterministic ? ", deterministic" : "");
   if (p.dtype == DType::Float32) out << (p.allow_tf32 ? ", TF32 allowed" : ", TF32 not allowed");
   return out.str();
@@ -300,8 +329,10 @@ bool ConvCandidates::load(cudnnBackendHeurMode_t mode) {
   heuristics.set(CUDNN_ATTR_ENGINEHEUR_MODE, mode);
   // A mode that has nothing for this graph fails to finalize: not an error, the next mode may.
   if (heuristics.try_finalize() != CUDNN_STATUS_SUCCESS) return false;
-  const std::int64_t n = heuristics.count(CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR);
-  configs_ = heuristics.get_descriptors(CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_BACKEND_ENGINECFG_DESCRIPTOR, n);
+  const std::int64_t n =
+      heuristics.count(CUDNN_ATTR_ENGINEHEUR_RESULTS, CUDNN_TYPE_BACKEND_DESCRIPTOR);
+  configs_ = heuristics.get_descriptors(CUDNN_ATTR_ENGINEHEUR_RESULTS,
+                                        CUDNN_BACKEND_ENGINECFG_DESCRIPTOR, n);
   position_ = 0;
   proposed_ += static_cast<int>(configs_.size());
   return !configs_.empty();

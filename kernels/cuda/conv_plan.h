@@ -58,8 +58,9 @@ struct ConvProblem {
   auto operator<=>(const ConvProblem&) const = default;
 };
 
-// The problem of a call. Throws ember::Error naming the kernel when a ref is neither NCHW-contiguous
-// nor channels-last, when the dtypes differ, or for a dtype cuDNN does not compute in.
+// The problem of a call. Throws ember::Error naming the kernel when a ref is neither
+// NCHW-contiguous nor channels-last, when the dtypes differ, or for a dtype cuDNN does not compute
+// in.
 ConvProblem conv_problem(ConvKind kind, const ConvArgs& args);
 // "float32 x [8, 3, 32, 32] (channels-last) w [...] y [...] stride [1, 1] padding [1, 1] / [1, 1]
 // dilation [1, 1] groups 1, deterministic, TF32 allowed": for logs and errors.

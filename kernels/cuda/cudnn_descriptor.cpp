@@ -16,7 +16,8 @@ namespace {
 // The descriptor types Ember makes, by name; others by number.
 std::string type_name(cudnnBackendDescriptorType_t type) {
 #define EMBER_CUDNN_TYPE_NAME(t) \
-  case t: return #t;
+  case t:                        \
+    return #t;
   switch (type) {
     EMBER_CUDNN_TYPE_NAME(CUDNN_BACKEND_TENSOR_DESCRIPTOR)
     EMBER_CUDNN_TYPE_NAME(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR)
@@ -29,7 +30,8 @@ std::string type_name(cudnnBackendDescriptorType_t type) {
     EMBER_CUDNN_TYPE_NAME(CUDNN_BACKEND_ENGINE_DESCRIPTOR)
     EMBER_CUDNN_TYPE_NAME(CUDNN_BACKEND_EXECUTION_PLAN_DESCRIPTOR)
     EMBER_CUDNN_TYPE_NAME(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR)
-    default: return "descriptor type " + std::to_string(static_cast<int>(type));
+    default:
+      return "descriptor type " + std::to_string(static_cast<int>(type));
   }
 #undef EMBER_CUDNN_TYPE_NAME
 }
@@ -42,8 +44,10 @@ std::string type_name(cudnnBackendDescriptorType_t type) {
   throw_status(status, what.c_str(), __FILE__, __LINE__);
 }
 
-void check(cudnnStatus_t status, const char* call, cudnnBackendDescriptorType_t type, int attribute = -1) {
-  if (status != CUDNN_STATUS_SUCCESS) [[unlikely]] fail(status, call, type, attribute);
+void check(cudnnStatus_t status, const char* call, cudnnBackendDescriptorType_t type,
+           int attribute = -1) {
+  if (status != CUDNN_STATUS_SUCCESS) [[unlikely]]
+    fail(status, call, type, attribute);
 }
 
 }  // namespace
@@ -70,14 +74,15 @@ BackendDescriptor::~BackendDescriptor() {
 
 void BackendDescriptor::set(cudnnBackendAttributeName_t name, cudnnBackendAttributeType_t type,
                             std::int64_t count, const void* values) {
-  check(cudnnBackendSetAttribute(desc_, name, type, count, values), "cudnnBackendSetAttribute", type_,
-        static_cast<int>(name));
+  check(cudnnBackendSetAttribute(desc_, name, type, count, values), "cudnnBackendSetAttribute",
+        type_, static_cast<int>(name));
 }
 
 void BackendDescriptor::set(cudnnBackendAttributeName_t name, std::int64_t value) {
   set(name, CUDNN_TYPE_INT64, 1, &value);
 }
-void BackendDescriptor::set(cudnnBackendAttributeName_t name, std::span<const std::int64_t> values) {
+void BackendDescriptor::set(cudnnBackendAttributeName_t name,
+                            std::span<const std::int64_t> values) {
   set(name, CUDNN_TYPE_INT64, static_cast<std::int64_t>(values.size()), values.data());
 }
 void BackendDescriptor::set(cudnnBackendAttributeName_t name, cudnnDataType_t value) {
@@ -101,7 +106,8 @@ void BackendDescriptor::set(cudnnBackendAttributeName_t name, cudnnConvolutionMo
 void BackendDescriptor::set(cudnnBackendAttributeName_t name, cudnnBackendHeurMode_t value) {
   set(name, CUDNN_TYPE_HEUR_MODE, 1, &value);
 }
-void BackendDescriptor::set_pointers(cudnnBackendAttributeName_t name, std::span<void* const> pointers) {
+void BackendDescriptor::set_pointers(cudnnBackendAttributeName_t name,
+                                     std::span<void* const> pointers) {
   set(name, CUDNN_TYPE_VOID_PTR, static_cast<std::int64_t>(pointers.size()), pointers.data());
 }
 void BackendDescriptor::set_pointer(cudnnBackendAttributeName_t name, void* pointer) {
@@ -116,7 +122,9 @@ void BackendDescriptor::set_descriptors(cudnnBackendAttributeName_t name,
   set(name, CUDNN_TYPE_BACKEND_DESCRIPTOR, static_cast<std::int64_t>(values.size()), values.data());
 }
 
-void BackendDescriptor::finalize() { check(cudnnBackendFinalize(desc_), "cudnnBackendFinalize", type_); }
+void BackendDescriptor::finalize() {
+  check(cudnnBackendFinalize(desc_), "cudnnBackendFinalize", type_);
+}
 
 cudnnStatus_t BackendDescriptor::try_finalize() noexcept { return cudnnBackendFinalize(desc_); }
 
@@ -127,16 +135,17 @@ std::int64_t BackendDescriptor::get_int64(cudnnBackendAttributeName_t name) cons
   return value;
 }
 
-std::int64_t BackendDescriptor::count(cudnnBackendAttributeName_t name, cudnnBackendAttributeType_t type) const {
+std::int64_t BackendDescriptor::count(cudnnBackendAttributeName_t name,
+                                      cudnnBackendAttributeType_t type) const {
   std::int64_t returned = 0;
-  check(cudnnBackendGetAttribute(desc_, name, type, 0, &returned, nullptr), "cudnnBackendGetAttribute", type_,
-        static_cast<int>(name));
+  check(cudnnBackendGetAttribute(desc_, name, type, 0, &returned, nullptr),
+        "cudnnBackendGetAttribute", type_, static_cast<int>(name));
   return returned;
 }
 
-std::vector<BackendDescriptor> BackendDescriptor::get_descriptors(cudnnBackendAttributeName_t name,
-                                                                  cudnnBackendDescriptorType_t element_type,
-                                                                  std::int64_t max) const {
+std::vector<BackendDescriptor> BackendDescriptor::get_descriptors(
+    cudnnBackendAttributeName_t name, cudnnBackendDescriptorType_t element_type,
+    std::int64_t max) const {
   std::vector<BackendDescriptor> out;
   std::vector<cudnnBackendDescriptor_t> raw;
   for (std::int64_t i = 0; i < max; ++i) {
@@ -144,19 +153,21 @@ std::vector<BackendDescriptor> BackendDescriptor::get_descriptors(cudnnBackendAt
     raw.push_back(out.back().get());
   }
   std::int64_t returned = 0;
-  check(cudnnBackendGetAttribute(desc_, name, CUDNN_TYPE_BACKEND_DESCRIPTOR, max, &returned, raw.data()),
+  check(cudnnBackendGetAttribute(desc_, name, CUDNN_TYPE_BACKEND_DESCRIPTOR, max, &returned,
+                                 raw.data()),
         "cudnnBackendGetAttribute", type_, static_cast<int>(name));
   out.resize(static_cast<std::size_t>(std::min(returned, max)));
   return out;
 }
 
-std::vector<int> BackendDescriptor::get_enum_array(cudnnBackendAttributeName_t name, cudnnBackendAttributeType_t type,
+std::vector<int> BackendDescriptor::get_enum_array(cudnnBackendAttributeName_t name,
+                                                   cudnnBackendAttributeType_t type,
                                                    std::int64_t max) const {
   // cuDNN's enums are int-sized; the library writes `returned` of them.
   std::vector<int> values(static_cast<std::size_t>(max));
   std::int64_t returned = 0;
-  check(cudnnBackendGetAttribute(desc_, name, type, max, &returned, values.data()), "cudnnBackendGetAttribute",
-        type_, static_cast<int>(name));
+  check(cudnnBackendGetAttribute(desc_, name, type, max, &returned, values.data()),
+        "cudnnBackendGetAttribute", type_, static_cast<int>(name));
   values.resize(static_cast<std::size_t>(std::min(returned, max)));
   return values;
 }

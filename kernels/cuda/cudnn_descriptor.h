@@ -50,7 +50,8 @@ class BackendDescriptor {
   void set(cudnnBackendAttributeName_t name, cudnnConvolutionMode_t value);
   void set(cudnnBackendAttributeName_t name, cudnnBackendHeurMode_t value);
   void set(cudnnBackendAttributeName_t name, const BackendDescriptor& value);
-  void set_descriptors(cudnnBackendAttributeName_t name, std::span<const cudnnBackendDescriptor_t> values);
+  void set_descriptors(cudnnBackendAttributeName_t name,
+                       std::span<const cudnnBackendDescriptor_t> values);
   void set_pointers(cudnnBackendAttributeName_t name, std::span<void* const> pointers);
   void set_pointer(cudnnBackendAttributeName_t name, void* pointer);
 
@@ -66,8 +67,8 @@ class BackendDescriptor {
                                                  std::int64_t max) const;
   // The number of elements the attribute holds (for sizing get_descriptors).
   std::int64_t count(cudnnBackendAttributeName_t name, cudnnBackendAttributeType_t type) const;
-  std::vector<int> get_enum_array(cudnnBackendAttributeName_t name, cudnnBackendAttributeType_t type,
-                                  std::int64_t max) const;
+  std::vector<int> get_enum_array(cudnnBackendAttributeName_t name,
+                                  cudnnBackendAttributeType_t type, std::int64_t max) const;
 
  private:
   cudnnBackendDescriptor_t desc_ = nullptr;

@@ -36,13 +36,15 @@ Handles& handles() {
 void check_loaded_version() {
   const std::size_t loaded = cudnnGetVersion();
   const auto version = [](std::size_t v) {
-    return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." + std::to_string(v % 100);
+    return std::to_string(v / 10000) + "." + std::to_string(v / 100 % 100) + "." +
+           std::to_string(v % 100);
   };
-  EMBER_CHECK(loaded >= kMinCudnnVersion && loaded / 10000 == CUDNN_MAJOR, "ember (CUDA backend): the cuDNN "
-              "library loaded is version ", version(loaded), ", but Ember's convolutions need cuDNN ",
-              version(kMinCudnnVersion), " or later within major version ", CUDNN_MAJOR, " (Ember was built with "
-              "cuDNN ", version(CUDNN_VERSION), "'s headers): install cuDNN ", CUDNN_MAJOR, " for your CUDA "
-              "version, or point LD_LIBRARY_PATH at it");
+  EMBER_CHECK(loaded >= kMinCudnnVersion && loaded / 10000 == CUDNN_MAJOR,
+              "ember (CUDA backend): the cuDNN library loaded is version ", version(loaded),
+              ", but Ember's convolutions need cuDNN ", version(kMinCudnnVersion),
+              " or later within major version ", CUDNN_MAJOR, " (Ember was built with cuDNN ",
+              version(CUDNN_VERSION), "'s headers): install cuDNN ", CUDNN_MAJOR,
+              " for your CUDA version, or point LD_LIBRARY_PATH at it");
 }
 
 }  // namespace
@@ -63,8 +65,8 @@ cudnnHandle_t cudnn_handle(const DeviceContext& ctx) {
         throw_status(bound, "cudnnSetStream(handle, ctx.stream())", __FILE__, __LINE__);
       }
       slot.store(handle, std::memory_order_release);
-      logging::debug("CUDA: cuDNN {} (built with {}, for CUDA runtime {}) ready on cuda:{}", cudnnGetVersion(),
-                     CUDNN_VERSION, cudnnGetCudartVersion(), ctx.device);
+      logging::debug("CUDA: cuDNN {} (built with {}, for CUDA runtime {}) ready on cuda:{}",
+                     cudnnGetVersion(), CUDNN_VERSION, cudnnGetCudartVersion(), ctx.device);
     }
   }
   ctx.drain();
