@@ -1,9 +1,10 @@
 // What is particular to the cuDNN path of the convolution kernels (kernels/cuda/conv.cpp), called
 // through the kernel registry directly: values of all three kernels against loops in double on the
-// host, over layouts (NCHW, channels-last, mixed), asymmetric padding, strides, dilation and
-// groups, in every dtype; TF32 off really is float32; deterministic mode repeats its bits;
-// benchmark mode agrees with heuristics; plans are cached; CUDA-graph capture. The shared tests of
-// the convolution ops (tests/conv_checks.h) run on both devices.
+// host, over layouts (NCHW, channels-last, mixed), asymmetric padding (these two through
+// conv_staging.h's copies), strides, dilation and groups, in every dtype; TF32 off really is
+// float32; deterministic mode repeats its bits; benchmark mode agrees with heuristics; plans are
+// cached; CUDA-graph capture. The shared tests of the convolution ops (tests/conv_checks.h) run on
+// both devices.
 #include <ember/ember.h>
 
 #include <algorithm>

@@ -12,16 +12,12 @@
 //  - by heuristics (the default): cuDNN's candidates in its order of preference (conv_plan.h), the
 //    first that builds and runs this call is kept;
 //  - with benchmark: every candidate runs once to warm up, then kTimedRuns times between CUDA
-//  events;
-//    the fastest is kept and runs the call again, so the output is its own.
+//    events; the fastest is kept and runs the call again, so the output is its own.
 // Candidates whose workspace cannot be allocated are skipped. The choice is logged at debug level
 // (EMBER_LOG_LEVEL=debug): the engine, its numerical notes and workspace.
 //
-// Padding that differs at the two ends of a dim (padding="same" with an even kernel) is not given
-// to cuDNN: PyTorch never passes it such padding (it pads the input explicitly first), so no
-// engine can be counted on for it. The common part stays cuDNN's padding and the excess becomes
-// zeros around a copy of the input, in a buffer borrowed for the call (convolve_padded). The input
-// gradient is computed for that buffer and its interior copied out.
+// Mixed layouts and padding that differs at the two ends are staged first (conv_staging.h): cuDNN
+// gets one layout and symmetric padding, as from PyTorch.
 //
 // CUDA-graph capture: a cached plan runs as usual (cudnnBackendExecute is capturable; the workspace
 // comes from the graph's private pool). A problem without a plan cannot be captured: choosing runs
@@ -35,7 +31,6 @@
 #include <cuda_runtime.h>
 #include <cudnn.h>
 
-#include <algorithm>
 #include <array>
 #include <atomic>
 #include <cstdint>
@@ -51,6 +46,7 @@
 #include "ember/core/log.h"
 #include "ember/kernels/cuda/check.h"
 #include "ember/kernels/cuda/conv_plan.h"
+#include "ember/kernels/cuda/conv_staging.h"
 #include "ember/kernels/cuda/cudnn_handle.h"
 #include "ember/kernels/cuda/device.h"
 #include "ember/kernels/cuda/handles.h"
@@ -116,8 +112,8 @@ void run(cudnnHandle_t handle, CachedPlan& entry, const ConvArgs& args, int devi
                             const ConvCandidates& candidates, const std::string& last_failure) {
   EMBER_FAIL("ember (CUDA backend) ", conv_kind_name(problem.kind),
              ": no cuDNN engine can run this convolution on cuda:", device, ": ", describe(problem),
-             ". ", candidates.summary(), last_failure.empty() ? "" : "; the last one failed: ",
-             last_failure,
+             ". ", candidates.summary(),
+             last_failure.empty() ? "" : "; the last one failed: ", last_failure,
              ". cuDNN has few engines for float64 and for deterministic runs: float32 (or "
              "deterministic off, or TF32 allowed) may find one");
 }
@@ -219,47 +215,6 @@ void convolve_cudnn(ConvKind kind, int device, const ConvArgs& args) {
   cache.built.fetch_add(1, std::memory_order_relaxed);
 }
 
-// Asymmetric padding (the file's opening comment): the input, or its gradient, widened by the
-// padding's excess at each end into a zeroed buffer of the input's layout, and a convolution with
-// the common padding on it.
-void convolve_padded(ConvKind kind, int device, const ConvArgs& args) {
-  const TensorRef& x = args.input;
-  ConvArgs inner = args;
-  std::array<std::int64_t, 2> before{}, after{};
-  for (std::size_t d = 0; d < 2; ++d) {
-    const std::int64_t common = std::min(args.pad_begin[d], args.pad_end[d]);
-    before[d] = args.pad_begin[d] - common;
-    after[d] = args.pad_end[d] - common;
-    inner.pad_begin[d] = inner.pad_end[d] = common;
-  }
-  const std::int64_t n = x.sizes[0], c = x.sizes[1];
-  const std::int64_t h = x.sizes[2] + before[0] + after[0], w = x.sizes[3] + before[1] + after[1];
-  const bool channels_last = x.strides[1] == 1 && c > 1;
-  TensorRef padded{
-      .data = nullptr,
-      .dtype = x.dtype,
-      .sizes = {n, c, h, w},
-      .strides = channels_last ? Strides{h * w * c, 1, w * c, c} : Strides{c * h * w, h * w, w, 1}};
-  // Freed when the call returns: the work that uses it is queued on the stream before any reuse.
-  const CachedBuffer buffer(
-      allocator(), static_cast<std::size_t>(padded.numel()) * element_size(x.dtype), device);
-  padded.data = buffer.get();
-  TensorRef interior = padded;
-  interior.sizes = x.sizes;
-  interior.data = static_cast<char*>(buffer.get()) +
-                  (before[0] * padded.strides[2] + before[1] * padded.strides[3]) *
-                      static_cast<std::int64_t>(element_size(x.dtype));
-  inner.input = padded;
-  if (kind == ConvKind::BackwardData) {
-    convolve_cudnn(kind, device, inner);  // every element of the buffer is written
-    copy(device, x, interior);
-  } else {
-    fill(device, padded, 0.0);
-    copy(device, interior, x);
-    convolve_cudnn(kind, device, inner);
-  }
-}
-
 void convolve(ConvKind kind, int device, const ConvArgs& args) {
   const TensorRef& written = kind == ConvKind::Forward        ? args.output
                              : kind == ConvKind::BackwardData ? args.input
@@ -271,10 +226,14 @@ void convolve(ConvKind kind, int device, const ConvArgs& args) {
     fill(device, written, 0.0);
     return;
   }
-  if (args.pad_begin != args.pad_end)
-    convolve_padded(kind, device, args);
-  else
+  check_conv_refs(kind, args);
+  if (needs_staging(args)) {
+    ConvStaging staging(kind, device, args);
+    convolve_cudnn(kind, device, staging.args());
+    staging.finish();
+  } else {
     convolve_cudnn(kind, device, args);
+  }
 }
 
 }  // namespace

@@ -253,6 +253,9 @@ std::string pair_str(const std::array<std::int64_t, 2>& v) {
 
 }  // namespace
 
+bool is_nchw(const TensorRef& t) { return dense_in_order(t, kNchwOrder); }
+bool is_nhwc(const TensorRef& t) { return dense_in_order(t, kNhwcOrder); }
+
 const char* conv_kind_name(ConvKind kind) {
   switch (kind) {
     case ConvKind::Forward:
@@ -265,25 +268,32 @@ const char* conv_kind_name(ConvKind kind) {
   return "conv2d";
 }
 
-ConvProblem conv_problem(ConvKind kind, const ConvArgs& args) {
+void check_conv_refs(ConvKind kind, const ConvArgs& args) {
   const char* who = conv_kind_name(kind);
   const TensorRef* refs[3] = {&args.input, &args.weight, &args.output};
   const char* names[3] = {"input", "weight", "output"};
-  bool nchw[3], nhwc[3], any_only_nhwc = false;
   for (int i = 0; i < 3; ++i) {
     const TensorRef& t = *refs[i];
     EMBER_CHECK(t.ndim() == 4, "ember (CUDA backend) ", who, ": ", names[i],
                 " must be 4-D, got sizes ", t.sizes.str());
     EMBER_CHECK(t.dtype == args.input.dtype, "ember (CUDA backend) ", who, ": ", names[i], " is ",
                 dtype_name(t.dtype), " but input is ", dtype_name(args.input.dtype));
-    nchw[i] = dense_in_order(t, kNchwOrder);
-    nhwc[i] = dense_in_order(t, kNhwcOrder);
-    EMBER_CHECK(nchw[i] || nhwc[i], "ember (CUDA backend) ", who, ": ", names[i], " with sizes ",
-                t.sizes.str(), " and strides ", t.strides.str(),
+    EMBER_CHECK(is_nchw(t) || is_nhwc(t), "ember (CUDA backend) ", who, ": ", names[i],
+                " with sizes ", t.sizes.str(), " and strides ", t.strides.str(),
                 " is neither contiguous (NCHW) nor channels-last (NHWC)");
-    any_only_nhwc = any_only_nhwc || (nhwc[i] && !nchw[i]);
   }
   (void)data_type(args.input.dtype, who);  // a dtype cuDNN computes in, or the error says so
+}
+
+ConvProblem conv_problem(ConvKind kind, const ConvArgs& args) {
+  check_conv_refs(kind, args);
+  const TensorRef* refs[3] = {&args.input, &args.weight, &args.output};
+  bool nchw[3], nhwc[3], any_only_nhwc = false;
+  for (int i = 0; i < 3; ++i) {
+    nchw[i] = is_nchw(*refs[i]);
+    nhwc[i] = is_nhwc(*refs[i]);
+    any_only_nhwc = any_only_nhwc || (nhwc[i] && !nchw[i]);
+  }
 
   ConvProblem p;
   p.kind = kind;

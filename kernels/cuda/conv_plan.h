@@ -58,9 +58,15 @@ struct ConvProblem {
   auto operator<=>(const ConvProblem&) const = default;
 };
 
-// The problem of a call. Throws ember::Error naming the kernel when a ref is neither
-// NCHW-contiguous nor channels-last, when the dtypes differ, or for a dtype cuDNN does not compute
-// in.
+// The two layouts a ref may have: dense with dims in memory order N, C, H, W (contiguous) or
+// N, H, W, C (channels-last). A ref with one channel, or 1x1 spatially, is both.
+bool is_nchw(const TensorRef& t);
+bool is_nhwc(const TensorRef& t);
+
+// Throws ember::Error naming the kernel when a ref is not 4-D, is neither NCHW-contiguous nor
+// channels-last, when the dtypes differ, or for a dtype cuDNN does not compute in.
+void check_conv_refs(ConvKind kind, const ConvArgs& args);
+// The problem of a call (check_conv_refs first).
 ConvProblem conv_problem(ConvKind kind, const ConvArgs& args);
 // "float32 x [8, 3, 32, 32] (channels-last) w [...] y [...] stride [1, 1] padding [1, 1] / [1, 1]
 // dilation [1, 1] groups 1, deterministic, TF32 allowed": for logs and errors.
