@@ -80,6 +80,9 @@ void register_cuda_kernels(KernelRegistry& r) {
   r.add<Kernel::argmax>(cuda, cuda_impl::argmax);
   r.add<Kernel::nll_loss>(cuda, cuda_impl::nll_loss);
   r.add<Kernel::nll_loss_backward>(cuda, cuda_impl::nll_loss_backward);
+  r.add<Kernel::conv2d>(cuda, cuda_impl::conv2d);
+  r.add<Kernel::conv2d_backward_input>(cuda, cuda_impl::conv2d_backward_input);
+  r.add<Kernel::conv2d_backward_weight>(cuda, cuda_impl::conv2d_backward_weight);
   r.add<Kernel::adam>(cuda, cuda_impl::adam);
   r.add<Kernel::sgd>(cuda, cuda_impl::sgd);
 }

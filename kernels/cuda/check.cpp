@@ -1,6 +1,8 @@
 // The throwing side of check.h: builds "<call> failed at file:line: <library> error <code> (<text>)".
 #include "ember/kernels/cuda/check.h"
 
+#include <string>
+
 #include "ember/core/error.h"
 
 namespace ember::kernels::cuda_impl {
@@ -26,10 +28,14 @@ void throw_status(cublasStatus_t status, const char* call, const char* file, int
   fail(call, file, line, "cuBLAS", static_cast<int>(status), cublasGetStatusString(status));
 }
 
-#if defined(EMBER_WITH_CUDNN)
 void throw_status(cudnnStatus_t status, const char* call, const char* file, int line) {
-  fail(call, file, line, "cuDNN", static_cast<int>(status), cudnnGetErrorString(status));
+  // cuDNN 9 keeps a longer account of the last failure on this thread (which check failed, on
+  // which attribute); it is the part of the message that says what to change.
+  char detail[512] = {};
+  cudnnGetLastErrorString(detail, sizeof detail);
+  const std::string text = detail[0] != '\0' ? std::string(cudnnGetErrorString(status)) + ": " + detail
+                                              : std::string(cudnnGetErrorString(status));
+  fail(call, file, line, "cuDNN", static_cast<int>(status), text.c_str());
 }
-#endif
 
 }  // namespace ember::kernels::cuda_impl

@@ -1,5 +1,4 @@
-// Error checks for every CUDA-family call: the runtime, cuBLAS / cuBLASLt and (when Ember is built
-// with it, EMBER_WITH_CUDNN) cuDNN.
+// Error checks for every CUDA-family call: the runtime, cuBLAS / cuBLASLt and cuDNN.
 // A failed call throws ember::Error naming the call, the status code and the library's own text,
 // so a failure on a remote GPU machine is diagnosable from the message alone.
 //
@@ -13,18 +12,14 @@
 #include <cublasLt.h>
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
-#if defined(EMBER_WITH_CUDNN)
 #include <cudnn.h>
-#endif
 
 namespace ember::kernels::cuda_impl {
 
 // The throwing halves live out of line (check.cpp): the checks below stay one compare and a branch.
 [[noreturn]] void throw_status(cudaError_t status, const char* call, const char* file, int line);
 [[noreturn]] void throw_status(cublasStatus_t status, const char* call, const char* file, int line);
-#if defined(EMBER_WITH_CUDNN)
 [[noreturn]] void throw_status(cudnnStatus_t status, const char* call, const char* file, int line);
-#endif
 
 inline void check_status(cudaError_t status, const char* call, const char* file, int line) {
   if (status != cudaSuccess) [[unlikely]] throw_status(status, call, file, line);
@@ -32,11 +27,9 @@ inline void check_status(cudaError_t status, const char* call, const char* file,
 inline void check_status(cublasStatus_t status, const char* call, const char* file, int line) {
   if (status != CUBLAS_STATUS_SUCCESS) [[unlikely]] throw_status(status, call, file, line);
 }
-#if defined(EMBER_WITH_CUDNN)
 inline void check_status(cudnnStatus_t status, const char* call, const char* file, int line) {
   if (status != CUDNN_STATUS_SUCCESS) [[unlikely]] throw_status(status, call, file, line);
 }
-#endif
 
 }  // namespace ember::kernels::cuda_impl
 

@@ -44,6 +44,14 @@ bool small_gemm(int device, const GemmArgs& args);
 // is not null, row_sums (m) = the sums of src's rows. For gemm.cpp's TF32 weight gradients.
 void transpose_to_rows(int device, const TensorRef& dst, const TensorRef& src, const TensorRef& row_sums);
 
+// conv.cpp: convolutions on cuDNN's graph API, a plan cached per problem (conv_plan.h).
+void conv2d(int device, const ConvArgs& args);
+void conv2d_backward_input(int device, const ConvArgs& args);
+void conv2d_backward_weight(int device, const ConvArgs& args);
+// For tests: how many convolution plans have been chosen (built and cached) since the process
+// started, all devices together. A call whose problem has a cached plan adds nothing.
+std::uint64_t cudnn_conv_plans_built() noexcept;
+
 // adam.cu, sgd.cu
 void adam(int device, const AdamArgs& args);
 void sgd(int device, const SgdArgs& args);
