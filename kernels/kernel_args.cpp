@@ -75,4 +75,78 @@ TensorRef row_sums_as_reduce_output(const GemmArgs& args) {
   return r;
 }
 
+namespace {
+
+// A [C] ref of batch_norm: null, or a contiguous vector of `channels` in `dtype`.
+void check_channel_ref(const TensorRef& t, const char* name, std::int64_t channels, DType dtype, const char* who) {
+  if (t.data == nullptr) return;
+  EMBER_CHECK(t.numel() == channels && t.ndim() <= 1 && t.is_contiguous() && t.dtype == dtype, "ember (", who,
+              ") batch_norm: ", name, " must be a contiguous ", dtype_name(dtype), " vector of ", channels,
+              ", got sizes ", t.sizes.str(), " ", dtype_name(t.dtype));
+}
+
+void check_ncs(const TensorRef& t, const TensorRef& like, const char* name, const char* who) {
+  EMBER_CHECK(t.ndim() == 3 && t.sizes == like.sizes && t.dtype == like.dtype && t.is_contiguous(), "ember (", who,
+              ") batch_norm: ", name, " must be a contiguous [N, C, S] view of sizes ", like.sizes.str(), " and dtype ",
+              dtype_name(like.dtype), ", got ", t.sizes.str(), " ", dtype_name(t.dtype));
+}
+
+}  // namespace
+
+void check_batch_norm_args(const BatchNormArgs& args, bool training, const char* who) {
+  const TensorRef& in = args.input;
+  EMBER_CHECK(in.ndim() == 3 && in.is_contiguous(), "ember (", who,
+              ") batch_norm: input must be a contiguous [N, C, S] view, got sizes ", in.sizes.str());
+  check_ncs(args.output, in, "output", who);
+  const std::int64_t channels = in.sizes[1];
+  check_channel_ref(args.weight, "weight", channels, in.dtype, who);
+  check_channel_ref(args.bias, "bias", channels, in.dtype, who);
+  check_channel_ref(args.running_mean, "running_mean", channels, in.dtype, who);
+  check_channel_ref(args.running_var, "running_var", channels, in.dtype, who);
+  if (!training) {
+    EMBER_CHECK(args.running_mean.data != nullptr && args.running_var.data != nullptr, "ember (", who,
+                ") batch_norm: evaluation needs running_mean and running_var");
+    return;
+  }
+  EMBER_CHECK(in.sizes[0] * in.sizes[2] > 1, "ember (", who,
+              ") batch_norm: training needs more than one value per channel, got sizes ", in.sizes.str());
+  const DType stats = batch_norm_stats_dtype(in.dtype);
+  EMBER_CHECK(args.save_mean.data != nullptr && args.save_invstd.data != nullptr, "ember (", who,
+              ") batch_norm: training writes save_mean and save_invstd, which are missing");
+  check_channel_ref(args.save_mean, "save_mean", channels, stats, who);
+  check_channel_ref(args.save_invstd, "save_invstd", channels, stats, who);
+  if (args.num_batches_tracked.data != nullptr) {
+    EMBER_CHECK(args.num_batches_tracked.numel() == 1 && args.num_batches_tracked.dtype == DType::Int64, "ember (",
+                who, ") batch_norm: num_batches_tracked must be one int64, got sizes ",
+                args.num_batches_tracked.sizes.str(), " ", dtype_name(args.num_batches_tracked.dtype));
+  }
+  EMBER_CHECK(args.momentum.has_value() || args.num_batches_tracked.data != nullptr ||
+                  (args.running_mean.data == nullptr && args.running_var.data == nullptr),
+              "ember (", who, ") batch_norm: a cumulative average (no momentum) needs num_batches_tracked");
+}
+
+void check_batch_norm_backward_args(const BatchNormBackwardArgs& args, const char* who) {
+  const TensorRef& in = args.input;
+  EMBER_CHECK(in.ndim() == 3 && in.is_contiguous(), "ember (", who,
+              ") batch_norm backward: input must be a contiguous [N, C, S] view, got sizes ", in.sizes.str());
+  check_ncs(args.grad_out, in, "grad_out", who);
+  if (args.grad_input.data != nullptr) check_ncs(args.grad_input, in, "grad_input", who);
+  const std::int64_t channels = in.sizes[1];
+  check_channel_ref(args.weight, "weight", channels, in.dtype, who);
+  check_channel_ref(args.grad_weight, "grad_weight", channels, in.dtype, who);
+  check_channel_ref(args.grad_bias, "grad_bias", channels, in.dtype, who);
+  if (args.training) {
+    const DType stats = batch_norm_stats_dtype(in.dtype);
+    EMBER_CHECK(args.save_mean.data != nullptr && args.save_invstd.data != nullptr, "ember (", who,
+                ") batch_norm backward: training mode needs save_mean and save_invstd");
+    check_channel_ref(args.save_mean, "save_mean", channels, stats, who);
+    check_channel_ref(args.save_invstd, "save_invstd", channels, stats, who);
+  } else {
+    EMBER_CHECK(args.running_mean.data != nullptr && args.running_var.data != nullptr, "ember (", who,
+                ") batch_norm backward: evaluation mode needs running_mean and running_var");
+    check_channel_ref(args.running_mean, "running_mean", channels, in.dtype, who);
+    check_channel_ref(args.running_var, "running_var", channels, in.dtype, who);
+  }
+}
+
 }  // namespace ember::kernels

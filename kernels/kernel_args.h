@@ -13,6 +13,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <span>
 
 #include "ember/kernels/tensor_ref.h"
@@ -156,5 +157,66 @@ struct ConvArgs {
   bool benchmark = false;
   bool deterministic = false;
 };
+
+// Batch normalisation, as torch.nn.functional.batch_norm. input and output are [N, C, S] views (S:
+// the product of the spatial dims, 1 for an [N, C] input), contiguous; a channel's M = N * S values
+// are N runs of S. The [C] refs are contiguous; weight, bias and the running statistics have
+// input's dtype T, and any of them may be null (weight 1, bias 0, statistics not kept).
+// save_mean and save_invstd have the compute dtype of T (float32 for bfloat16, float16 and float32;
+// float64 for float64), as PyTorch's save_mean and save_invstd. The arithmetic is
+// kernels/batch_norm_math.h, the same on every device:
+//   batch_norm_train: per channel, from sums in double over its M values (M > 1: core checks),
+//       mean = sum x / M, var = sum (x - mean)^2 / M (biased), invstd = 1 / sqrt(var + eps);
+//     writes save_mean and save_invstd (rounded to the compute type) and
+//       output = ((x - mean) * invstd) * weight + bias   in the compute type;
+//     and, where given, updates in place, with f = momentum, or 1 / (num_batches_tracked + 1) when
+//     momentum is empty (a cumulative average, PyTorch's momentum=None):
+//       running_mean = f * mean + (1 - f) * running_mean,
+//       running_var  = f * var * M / (M - 1) + (1 - f) * running_var   (unbiased),
+//       num_batches_tracked += 1   (0-d int64).
+//     A channel whose mean or variance is not finite (NaN or Inf in the input) leaves the running
+//     statistics and num_batches_tracked unchanged, on every channel. The CPU then throws an
+//     ember::Error naming the channel before writing anything; CUDA cannot raise without waiting
+//     for the device, so it writes the output (NaN where the input's NaN reaches) and raises only
+//     when check_finite (one synchronisation, before the output is written).
+//   batch_norm_eval: output as above with mean = running_mean and invstd = 1 / sqrt(running_var +
+//     eps) (both given); reads nothing else and writes nothing but output.
+struct BatchNormArgs {
+  TensorRef output, input;
+  TensorRef weight = {}, bias = {};
+  TensorRef running_mean = {}, running_var = {};
+  TensorRef num_batches_tracked = {};
+  TensorRef save_mean = {}, save_invstd = {};
+  std::optional<double> momentum = 0.1;
+  double eps = 1e-5;
+  bool check_finite = false;
+};
+
+// batch_norm's gradients for the output gradient grad_out ([N, C, S] like input, contiguous). In
+// training mode mean and invstd are save_mean and save_invstd of the forward; in evaluation mode
+// they are the running statistics' (running_mean, 1 / sqrt(running_var + eps)), rounded to the
+// compute type. With sums in double over each channel's M values,
+//   sum_g = sum g,  dotp = sum g * (x - mean),
+//   grad_bias   = sum_g,  grad_weight = dotp * invstd,
+//   grad_input  = ((g - sum_g / M) - (x - mean) * dotp * invstd^2 / M) * invstd * weight  (training),
+//                 g * invstd * weight                                                  (evaluation).
+// Each of grad_input, grad_weight and grad_bias is written only when its ref is not null.
+struct BatchNormBackwardArgs {
+  TensorRef grad_input = {}, grad_weight = {}, grad_bias = {};
+  TensorRef grad_out, input;
+  TensorRef weight = {};
+  TensorRef save_mean = {}, save_invstd = {};      // training
+  TensorRef running_mean = {}, running_var = {};  // evaluation
+  double eps = 1e-5;
+  bool training = true;
+};
+
+// The dtype of save_mean and save_invstd for an input of `input` dtype: its compute dtype.
+constexpr DType batch_norm_stats_dtype(DType input) { return input == DType::Float64 ? DType::Float64 : DType::Float32; }
+
+// What every device's batch-norm kernels check (defined in kernel_args.cpp): ranks, sizes, dtypes,
+// contiguity.
+void check_batch_norm_args(const BatchNormArgs& args, bool training, const char* who);
+void check_batch_norm_backward_args(const BatchNormBackwardArgs& args, const char* who);
 
 }  // namespace ember::kernels

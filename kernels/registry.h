@@ -58,6 +58,11 @@
   X(conv2d, void(int device, const ConvArgs& args))                                                    \
   X(conv2d_backward_input, void(int device, const ConvArgs& args))                                     \
   X(conv2d_backward_weight, void(int device, const ConvArgs& args))                                    \
+  /* Batch normalisation: training (batch statistics, running ones updated), evaluation (running */  \
+  /* statistics) and the gradients of either (BatchNormArgs in kernel_args.h has the formulas). */      \
+  X(batch_norm_train, void(int device, const BatchNormArgs& args))                                     \
+  X(batch_norm_eval, void(int device, const BatchNormArgs& args))                                      \
+  X(batch_norm_backward, void(int device, const BatchNormBackwardArgs& args))                          \
   X(adam, void(int device, const AdamArgs& args))                                                      \
   X(sgd, void(int device, const SgdArgs& args))
 

@@ -36,6 +36,9 @@ void register_cpu_kernels(KernelRegistry& r) {
   r.add<Kernel::argmax>(cpu, cpu::argmax);
   r.add<Kernel::nll_loss>(cpu, cpu::nll_loss);
   r.add<Kernel::nll_loss_backward>(cpu, cpu::nll_loss_backward);
+  r.add<Kernel::batch_norm_train>(cpu, cpu::batch_norm_train);
+  r.add<Kernel::batch_norm_eval>(cpu, cpu::batch_norm_eval);
+  r.add<Kernel::batch_norm_backward>(cpu, cpu::batch_norm_backward);
   r.add<Kernel::adam>(cpu, cpu::adam);
   r.add<Kernel::sgd>(cpu, cpu::sgd);
 }

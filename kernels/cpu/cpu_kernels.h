@@ -48,6 +48,11 @@ void argmax(int device, const TensorRef& out, const TensorRef& in);
 void nll_loss(int device, const NllArgs& args);
 void nll_loss_backward(int device, const NllBackwardArgs& args);
 
+// batch_norm.cpp
+void batch_norm_train(int device, const BatchNormArgs& args);
+void batch_norm_eval(int device, const BatchNormArgs& args);
+void batch_norm_backward(int device, const BatchNormBackwardArgs& args);
+
 // gemm.cpp
 void gemm(int device, const GemmArgs& args);
 
