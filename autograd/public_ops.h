@@ -3,6 +3,8 @@
 // records its backward (see autograd/record.h). Broadcasting follows NumPy.
 #pragma once
 
+#include <optional>
+
 #include "ember/autograd/activation.h"
 #include "ember/autograd/tensor.h"
 #include "ember/kernels/op_list.h"
@@ -107,6 +109,33 @@ Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntro
 // and the others scaled by 1 / (1 - p); otherwise x itself. The mask comes from the global
 // generator (manual_seed), the same on the CPU and on CUDA for one seed.
 Tensor dropout(const Tensor& x, double p = 0.5, bool training = true);
+
+// Batch normalisation, as torch.nn.functional.batch_norm: input [N, C] or [N, C, ...] normalised per
+// channel (dim 1) over every other dim, then scaled by weight and shifted by bias ([C] each, or
+// undefined: 1 and 0):  y = (x - mean) / sqrt(var + eps) * weight + bias.
+//  - training: mean and var are the batch's (var biased); running_mean and running_var, where
+//    given, are updated in place, r = (1 - momentum) * r + momentum * batch statistic (the variance
+//    unbiased, as PyTorch). More than one value per channel is needed.
+//  - evaluation (training = false): mean and var are running_mean and running_var (both needed).
+// momentum = std::nullopt makes the running statistics a cumulative average (PyTorch's
+// BatchNorm momentum=None): factor 1 / num_batches_tracked, counting this batch. The counter
+// (an int64 with one element, as nn::BatchNorm's buffer) is incremented in training when given.
+// Every tensor shares input's dtype and device; the output is contiguous (a channels-last input is
+// made contiguous first). Differentiable in input, weight and bias.
+//
+// NaN: in training, a NaN or Inf in the input would poison the running statistics. On the CPU it
+// is an ember::Error naming the channel, and nothing changes. On CUDA, finding it means waiting for
+// the device, so it is an error only under autograd::DetectAnomalyGuard (anomaly mode: the mode
+// that pays a synchronisation to find bad values); otherwise CUDA leaves the running statistics and
+// the counter unchanged and the output carries the NaN, which the loss then shows.
+struct BatchNormFuncOptions {
+  bool training = false;
+  std::optional<double> momentum = 0.1;
+  double eps = 1e-5;
+  Tensor num_batches_tracked = {};
+};
+Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
+                  const Tensor& weight = {}, const Tensor& bias = {}, const BatchNormFuncOptions& options = {});
 
 // Shape and layout (views where possible, with gradients flowing back through them).
 Tensor reshape(const Tensor& x, const Shape& shape);

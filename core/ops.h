@@ -81,6 +81,34 @@ TensorBase nll_loss_backward(const TensorBase& grad_out, const Shape& input_shap
                              const TensorBase& weight, const TensorBase& total_weight, std::int64_t ignore_index,
                              kernels::LossReduction reduction);
 
+// Batch normalisation of input [N, C, ...] over every dim but the channels' (dim 1), as
+// torch.nn.functional.batch_norm; kernels::BatchNormArgs has the formulas. weight, bias, the
+// running statistics ([C], input's dtype and device) and num_batches_tracked (int64, one element)
+// may be undefined. Training normalises with the batch's statistics and updates the running ones in
+// place (all or nothing); evaluation uses the running ones. The input is made contiguous (a
+// channels-last input is copied to NCHW first) and the output is contiguous. A non-finite batch
+// statistic in training is an ember::Error that changes nothing, on the CPU always, on CUDA when
+// `check_finite` (it costs a synchronisation; without it CUDA leaves the running statistics and
+// the counter unchanged and the output carries the NaN).
+struct BatchNormResult {
+  TensorBase output;
+  TensorBase save_mean, save_invstd;  // training only: [C], float32 (float64 for float64 input)
+};
+BatchNormResult batch_norm(const TensorBase& input, const TensorBase& weight, const TensorBase& bias,
+                           const TensorBase& running_mean, const TensorBase& running_var,
+                           const TensorBase& num_batches_tracked, bool training, std::optional<double> momentum,
+                           double eps, bool check_finite);
+// Its gradients for the output gradient grad_out (input's shape), each computed only when asked
+// for (undefined otherwise). Training mode reads save_mean and save_invstd of the forward;
+// evaluation mode the running statistics and eps.
+struct BatchNormGrads {
+  TensorBase input, weight, bias;
+};
+BatchNormGrads batch_norm_backward(const TensorBase& grad_out, const TensorBase& input, const TensorBase& weight,
+                                   const TensorBase& save_mean, const TensorBase& save_invstd,
+                                   const TensorBase& running_mean, const TensorBase& running_var, bool training,
+                                   double eps, bool need_input, bool need_weight, bool need_bias);
+
 // Copies and conversions.
 TensorBase contiguous(const TensorBase& x);       // x itself when already contiguous
 TensorBase clone(const TensorBase& x);            // always a fresh contiguous copy
