@@ -23,6 +23,7 @@
 #include "ember/distributed/rank_device.h"
 #include "ember/distributed/sampler.h"
 #include "ember/nn/activation.h"
+#include "ember/nn/batch_norm.h"
 #include "ember/nn/checkpoint.h"
 #include "ember/nn/dropout.h"
 #include "ember/nn/distributed_data_parallel.h"

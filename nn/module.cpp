@@ -58,7 +58,10 @@ void Module::to(Device device) {
 }
 
 void Module::to(DType dtype) {
-  apply_to_tensors([dtype](const Tensor& t) { return t.to(dtype); });
+  // As torch.nn.Module.to(dtype): floating tensors only, so that integer buffers (BatchNorm's
+  // num_batches_tracked) keep their dtype.
+  EMBER_CHECK(is_floating(dtype), name_, ".to(", dtype, "): modules convert to floating dtypes only");
+  apply_to_tensors([dtype](const Tensor& t) { return is_floating(t.dtype()) ? t.to(dtype) : t; });
 }
 
 void Module::train(bool on) {

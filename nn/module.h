@@ -30,7 +30,8 @@ class Module {
   std::vector<std::pair<std::string, std::shared_ptr<Module>>> named_children() const { return children_; }
 
   // Moves (or converts) every parameter, gradient and buffer in place: handles held elsewhere,
-  // such as an optimizer's, see the moved tensors.
+  // such as an optimizer's, see the moved tensors. to(dtype) converts the floating ones only (as
+  // PyTorch): an integer buffer such as BatchNorm's num_batches_tracked keeps its dtype.
   void to(Device device);
   void to(DType dtype);
 
