@@ -83,6 +83,9 @@ void register_cuda_kernels(KernelRegistry& r) {
   r.add<Kernel::conv2d>(cuda, cuda_impl::conv2d);
   r.add<Kernel::conv2d_backward_input>(cuda, cuda_impl::conv2d_backward_input);
   r.add<Kernel::conv2d_backward_weight>(cuda, cuda_impl::conv2d_backward_weight);
+  r.add<Kernel::batch_norm_train>(cuda, cuda_impl::batch_norm_train);
+  r.add<Kernel::batch_norm_eval>(cuda, cuda_impl::batch_norm_eval);
+  r.add<Kernel::batch_norm_backward>(cuda, cuda_impl::batch_norm_backward);
   r.add<Kernel::adam>(cuda, cuda_impl::adam);
   r.add<Kernel::sgd>(cuda, cuda_impl::sgd);
 }

@@ -30,6 +30,11 @@ void argmax(int device, const TensorRef& out, const TensorRef& in);
 void nll_loss(int device, const NllArgs& args);
 void nll_loss_backward(int device, const NllBackwardArgs& args);
 
+// batch_norm.cu
+void batch_norm_train(int device, const BatchNormArgs& args);
+void batch_norm_eval(int device, const BatchNormArgs& args);
+void batch_norm_backward(int device, const BatchNormBackwardArgs& args);
+
 // random.cu
 void random(int device, const TensorRef& out, RandomKind kind, std::uint64_t seed,
             std::uint64_t offset, double a, double b);
