@@ -484,3 +484,50 @@ TEST_CASE("item, from_vector, Device::parse and missing devices", "[bad-input]")
     });
   }
 }
+
+TEST_CASE("batch norm refuses wrong channels, dims and batches, and a NaN batch, changing nothing", "[bad-input]") {
+  const Tensor x = ones({4, 3, 5}), w3 = ones({3}), w4 = ones({4}), u;
+  Tensor rm = zeros({3}), rv = ones({3});
+  nn::BatchNorm1d bn1(3);
+  nn::BatchNorm2d bn2(3);
+  nn::BatchNorm1d bare(3, {.affine = false, .track_running_stats = false});
+  const BatchNormFuncOptions train{.training = true};
+  check_bad_calls({
+      // The module's channel count against the input's dim 1, and the dims each module takes.
+      {"BatchNorm1d channels", CALL(bn1(ones({4, 4}))), {"BatchNorm1d(3)", "3 channels", "[4, 4]"}},
+      {"BatchNorm1d channels without parameters", CALL(bare(ones({4, 4, 2}))), {"BatchNorm1d(3)", "[4, 4, 2]"}},
+      {"BatchNorm2d channels", CALL(bn2(ones({2, 4, 5, 5}))), {"BatchNorm2d(3)", "3 channels", "[2, 4, 5, 5]"}},
+      {"BatchNorm1d 4-D", CALL(bn1(ones({2, 3, 4, 4}))), {"BatchNorm1d(3)", "2-D", "3-D", "[2, 3, 4, 4]"}},
+      {"BatchNorm1d 1-D", CALL(bn1(ones({3}))), {"BatchNorm1d(3)", "[3]"}},
+      {"BatchNorm2d 3-D", CALL(bn2(ones({2, 3, 4}))), {"BatchNorm2d(3)", "4-D", "[2, 3, 4]"}},
+      // The functional's per-channel tensors against the input's channels.
+      {"weight channels", CALL(batch_norm(x, u, u, w4, u, train)), {"batch_norm", "weight", "[3]", "[4, 3, 5]", "[4]"}},
+      {"bias channels", CALL(batch_norm(x, u, u, u, w4, train)), {"batch_norm", "bias", "[3]", "[4]"}},
+      {"running_mean channels", CALL(batch_norm(x, ones({4}), rv, u, u, train)), {"batch_norm", "running_mean", "[4]"}},
+      {"running_var channels", CALL(batch_norm(x, rm, ones({2}), u, u)), {"batch_norm", "running_var", "[2]"}},
+      {"weight dtype", CALL(batch_norm(x, u, u, ones({3}, kFloat64), u, train)), {"batch_norm", "float32", "float64"}},
+      {"input 1-D", CALL(batch_norm(ones({3}), u, u, u, u, train)), {"batch_norm", "[N, C]", "[3]"}},
+      {"input int64", CALL(batch_norm(ones({4, 3}).to(kInt64), u, u, u, u, train)), {"batch_norm", "int64"}},
+      // One value per channel cannot be normalised by its own statistics (PyTorch's message).
+      {"one value per channel [1, C]", CALL(batch_norm(ones({1, 3}), rm, rv, u, u, train)),
+       {"batch_norm", "more than 1 value per channel when training", "[1, 3]"}},
+      {"one value per channel [1, C, 1]", CALL(bn1->forward(ones({1, 3, 1}))), {"more than 1 value per channel", "[1, 3, 1]"}},
+      {"evaluation without running statistics", CALL(batch_norm(x, u, u)), {"batch_norm", "running_mean", "evaluation"}},
+      {"cumulative average without a counter",
+       CALL(batch_norm(x, rm, rv, u, u, {.training = true, .momentum = std::nullopt})),
+       {"batch_norm", "num_batches_tracked"}},
+      {"counter not int64", CALL(batch_norm(x, rm, rv, u, u, {.training = true, .num_batches_tracked = zeros({})})),
+       {"batch_norm", "num_batches_tracked", "int64"}},
+      // NaN in a training batch: an error naming the channel (on the CPU always; on CUDA under
+      // anomaly mode, tests/batch_norm_checks.h).
+      {"NaN in batch norm", CALL(bn1(tensor({1, 2, 3, 4, kNaN, 6}, {2, 3}))),
+       {"batch_norm", "channel 1", "NaN or Inf", "[2, 3, 1]", "nothing was changed"}},
+  });
+  // Nothing changed: the running statistics, the counter, the weight's gradient.
+  CHECK(values(bn1->running_mean) == std::vector<double>{0, 0, 0});
+  CHECK(values(bn1->running_var) == std::vector<double>{1, 1, 1});
+  CHECK(bn1->num_batches_tracked.item<std::int64_t>() == 0);
+  CHECK(values(rm) == std::vector<double>{0, 0, 0});
+  CHECK(values(rv) == std::vector<double>{1, 1, 1});
+  CHECK(!bn1->weight.grad().defined());
+}

@@ -1,4 +1,4 @@
-"""Reference values from PyTorch for Ember's optimizer, SimpleNet and classification tests.
+"""Reference values from PyTorch for Ember's optimizer, SimpleNet, classification and batch-norm tests.
 
 Run on a machine with PyTorch (the data in tests/data/ was made with the torch version written in
 each file's header):  python3 tests/reference/make_reference.py tests/data
@@ -161,6 +161,67 @@ def fashion_cnn():
             ("fc2.bias", model.fc2.bias)]
 
 
+def batch_norm():
+    # batch_norm in float64: three training steps (outputs, running statistics, the last step's
+    # gradients for a fixed upstream gradient), evaluation, a cumulative average (momentum=None),
+    # BatchNorm2d with other eps and momentum, and BatchNorm1d without affine on [N, C].
+    torch.manual_seed(11)
+    F = torch.nn.functional
+    f64 = torch.float64
+    xs = [torch.randn(4, 3, 5, dtype=f64) * 2 + 1 for _ in range(3)]
+    w = torch.rand(3, dtype=f64) + 0.5
+    b = torch.randn(3, dtype=f64)
+    rm0 = torch.randn(3, dtype=f64) * 0.1
+    rv0 = torch.rand(3, dtype=f64) + 0.5
+    g = torch.randn(4, 3, 5, dtype=f64)
+    out = [(f"x{i}", x) for i, x in enumerate(xs)]
+    out += [("w", w), ("b", b), ("rm0", rm0), ("rv0", rv0), ("g", g)]
+
+    rm, rv = rm0.clone(), rv0.clone()
+    for i, x in enumerate(xs):
+        xi, wi, bi = x.clone().requires_grad_(), w.clone().requires_grad_(), b.clone().requires_grad_()
+        y = F.batch_norm(xi, rm, rv, wi, bi, training=True, momentum=0.1, eps=1e-5)
+        out += [(f"train.out{i}", y), (f"train.running_mean{i}", rm.clone()), (f"train.running_var{i}", rv.clone())]
+    y.backward(g)
+    out += [("train.grad_input", xi.grad), ("train.grad_weight", wi.grad), ("train.grad_bias", bi.grad)]
+
+    xi, wi, bi = xs[0].clone().requires_grad_(), w.clone().requires_grad_(), b.clone().requires_grad_()
+    y = F.batch_norm(xi, rm0, rv0, wi, bi, training=False, eps=1e-5)
+    y.backward(g)
+    out += [("eval.out", y), ("eval.grad_input", xi.grad), ("eval.grad_weight", wi.grad), ("eval.grad_bias", bi.grad)]
+
+    m = torch.nn.BatchNorm1d(3, momentum=None, dtype=f64)
+    for x in xs:
+        m(x)
+    out += [("cma.running_mean", m.running_mean), ("cma.running_var", m.running_var),
+            ("cma.num_batches_tracked", m.num_batches_tracked)]
+
+    image = torch.randn(2, 3, 4, 4, dtype=f64) * 3 - 2
+    g2 = torch.randn(2, 3, 4, 4, dtype=f64)
+    m = torch.nn.BatchNorm2d(3, eps=1e-3, momentum=0.3, dtype=f64)
+    with torch.no_grad():
+        m.weight.copy_(w)
+        m.bias.copy_(b)
+    xi = image.clone().requires_grad_()
+    y = m(xi)
+    y.backward(g2)
+    out += [("image", image), ("g2", g2), ("image.out", y), ("image.grad_input", xi.grad),
+            ("image.grad_weight", m.weight.grad), ("image.grad_bias", m.bias.grad),
+            ("image.running_mean", m.running_mean), ("image.running_var", m.running_var)]
+    m.eval()
+    out += [("image.eval_out", m(image))]
+
+    features = torch.randn(6, 4, dtype=f64)
+    g3 = torch.randn(6, 4, dtype=f64)
+    m = torch.nn.BatchNorm1d(4, affine=False, dtype=f64)
+    xi = features.clone().requires_grad_()
+    y = m(xi)
+    y.backward(g3)
+    out += [("features", features), ("g3", g3), ("features.out", y), ("features.grad_input", xi.grad),
+            ("features.running_mean", m.running_mean), ("features.running_var", m.running_var)]
+    return out
+
+
 if __name__ == "__main__":
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "tests/data")
     folder.mkdir(parents=True, exist_ok=True)
@@ -169,5 +230,6 @@ if __name__ == "__main__":
     dump(folder / "simple_net.txt", simple_net(), "SimpleNet: Linear(10,2), MSELoss, Adam lr 0.01, 1000 steps")
     dump(folder / "classification.txt", classification(), "cross_entropy / nll_loss / softmax in float64")
     dump(folder / "fashion_cnn.txt", fashion_cnn(), "examples/fashion_mnist's CNN, 20 Adam steps, float32")
+    dump(folder / "batch_norm.txt", batch_norm(), "batch_norm / BatchNorm1d / BatchNorm2d in float64")
     print("wrote", folder / "optimizers.txt", folder / "simple_net.txt", folder / "classification.txt",
-          folder / "fashion_cnn.txt")
+          folder / "fashion_cnn.txt", folder / "batch_norm.txt")
