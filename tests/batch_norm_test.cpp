@@ -49,3 +49,22 @@ TEST_CASE("batch_norm on the CPU: NaN or Inf in training is an error that change
     CHECK(counter.item<std::int64_t>() == 0);
   }
 }
+
+TEST_CASE("batch_norm on the CPU gives the same bits on one thread and on several", "[batch_norm]") {
+  using namespace ember;
+  manual_seed(2);
+  const Tensor x = randn({16, 8, 40, 40});
+  const Tensor g = randn({16, 8, 40, 40});
+  const int threads = get_num_threads();
+  std::vector<std::vector<float>> results[2];
+  for (int run = 0; run < 2; ++run) {
+    set_num_threads(run == 0 ? 1 : 4);
+    const Tensor xr = x.detach().requires_grad_(), w = ones({8}).requires_grad_();
+    Tensor rm = zeros({8}), rv = ones({8});
+    const Tensor y = batch_norm(xr, rm, rv, w, {}, {.training = true});
+    y.backward(g);
+    for (const Tensor& t : {y, xr.grad(), w.grad(), rm, rv}) results[run].push_back(t.to_vector<float>());
+  }
+  set_num_threads(threads);
+  CHECK(results[0] == results[1]);
+}

@@ -1,7 +1,7 @@
 // Batch normalisation and its gradients on the CPU (kernels/kernel_args.h, BatchNormArgs; the
 // arithmetic: kernels/batch_norm_math.h). A channel's values are N runs of S in the [N, C, S] view;
-// each channel is summed in double by one thread, and channels are shared among threads when the
-// work is large enough to pay for starting them.
+// each channel is summed in double by one thread, and channels are shared among the intra-op threads
+// (kernels/cpu/parallel.h) when the work is large enough.
 //
 // Training reads the input twice: once for every channel's statistics, which are all checked to be
 // finite before anything is written (a NaN or Inf in the input is an ember::Error that leaves the
@@ -9,7 +9,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <functional>
-#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -18,6 +17,7 @@
 #include "ember/core/error.h"
 #include "ember/kernels/batch_norm_math.h"
 #include "ember/kernels/cpu/cpu_kernels.h"
+#include "ember/kernels/cpu/parallel.h"
 
 namespace ember::kernels::cpu {
 
@@ -34,26 +34,15 @@ struct Dims {
 
 Dims dims_of(const TensorRef& t) { return {t.sizes[0], t.sizes[1], t.sizes[2]}; }
 
-// Runs fn(ch) for every channel. Starting a thread costs tens of microseconds, so threads are used
-// only from kMinValuesPerThread values each; each takes a contiguous block of channels, and the
-// calling thread takes the first. fn must not throw (the loops below only compute).
+// Runs fn(ch) for every channel, channels shared among the intra-op threads (parallel.h) in chunks
+// of at least kMinValuesPerChunk values, so that a chunk is worth waking a thread for.
 void for_each_channel(const Dims& d, const std::function<void(std::int64_t)>& fn) {
-  constexpr std::int64_t kMinValuesPerThread = std::int64_t{1} << 18;
-  const std::int64_t hardware = std::max(1u, std::thread::hardware_concurrency());
-  const std::int64_t threads = std::min({hardware, d.c, d.c * d.count() / kMinValuesPerThread});
-  if (threads <= 1) {
-    for (std::int64_t ch = 0; ch < d.c; ++ch) fn(ch);
-    return;
-  }
-  const auto block = [&](std::int64_t t) {
-    const std::int64_t begin = d.c * t / threads, end = d.c * (t + 1) / threads;
+  constexpr std::int64_t kMinValuesPerChunk = std::int64_t{1} << 16;
+  const std::int64_t grain = std::max<std::int64_t>(1, kMinValuesPerChunk / std::max<std::int64_t>(d.count(), 1));
+  parallel_for(d.c, grain, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t ch = begin; ch < end; ++ch) fn(ch);
-  };
-  std::vector<std::jthread> workers;
-  workers.reserve(static_cast<std::size_t>(threads - 1));
-  for (std::int64_t t = 1; t < threads; ++t) workers.emplace_back(block, t);
-  block(0);
-}  // the jthreads join here
+  });
+}
 
 template <typename T> double value(const TensorRef& t, std::int64_t ch, double none) {
   return t.data != nullptr ? static_cast<double>(static_cast<compute_t<T>>(t.ptr<const T>()[ch])) : none;
