@@ -36,6 +36,10 @@ void register_cpu_kernels(KernelRegistry& r) {
   r.add<Kernel::argmax>(cpu, cpu::argmax);
   r.add<Kernel::nll_loss>(cpu, cpu::nll_loss);
   r.add<Kernel::nll_loss_backward>(cpu, cpu::nll_loss_backward);
+  r.add<Kernel::pool2d>(cpu, cpu::pool2d);
+  r.add<Kernel::pool2d_backward>(cpu, cpu::pool2d_backward);
+  r.add<Kernel::adaptive_avg_pool2d>(cpu, cpu::adaptive_avg_pool2d);
+  r.add<Kernel::adaptive_avg_pool2d_backward>(cpu, cpu::adaptive_avg_pool2d_backward);
   r.add<Kernel::adam>(cpu, cpu::adam);
   r.add<Kernel::sgd>(cpu, cpu::sgd);
 }

@@ -48,6 +48,12 @@ void argmax(int device, const TensorRef& out, const TensorRef& in);
 void nll_loss(int device, const NllArgs& args);
 void nll_loss_backward(int device, const NllBackwardArgs& args);
 
+// pool.cpp
+void pool2d(int device, const PoolArgs& args);
+void pool2d_backward(int device, const PoolArgs& args);
+void adaptive_avg_pool2d(int device, const TensorRef& out, const TensorRef& in);
+void adaptive_avg_pool2d_backward(int device, const TensorRef& grad_in, const TensorRef& grad_out);
+
 // gemm.cpp
 void gemm(int device, const GemmArgs& args);
 
