@@ -80,6 +80,10 @@ void register_cuda_kernels(KernelRegistry& r) {
   r.add<Kernel::argmax>(cuda, cuda_impl::argmax);
   r.add<Kernel::nll_loss>(cuda, cuda_impl::nll_loss);
   r.add<Kernel::nll_loss_backward>(cuda, cuda_impl::nll_loss_backward);
+  r.add<Kernel::pool2d>(cuda, cuda_impl::pool2d);
+  r.add<Kernel::pool2d_backward>(cuda, cuda_impl::pool2d_backward);
+  r.add<Kernel::adaptive_avg_pool2d>(cuda, cuda_impl::adaptive_avg_pool2d);
+  r.add<Kernel::adaptive_avg_pool2d_backward>(cuda, cuda_impl::adaptive_avg_pool2d_backward);
   r.add<Kernel::adam>(cuda, cuda_impl::adam);
   r.add<Kernel::sgd>(cuda, cuda_impl::sgd);
 }

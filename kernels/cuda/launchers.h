@@ -37,6 +37,12 @@ void argmax(int device, const TensorRef& out, const TensorRef& in);
 void nll_loss(int device, const NllArgs& args);
 void nll_loss_backward(int device, const NllBackwardArgs& args);
 
+// pool.cu
+void pool2d(int device, const PoolArgs& args);
+void pool2d_backward(int device, const PoolArgs& args);
+void adaptive_avg_pool2d(int device, const TensorRef& out, const TensorRef& in);
+void adaptive_avg_pool2d_backward(int device, const TensorRef& grad_in, const TensorRef& grad_out);
+
 // random.cu
 void random(int device, const TensorRef& out, RandomKind kind, std::uint64_t seed,
             std::uint64_t offset, double a, double b);
