@@ -30,6 +30,7 @@
 #include "ember/nn/linear.h"
 #include "ember/nn/loss.h"
 #include "ember/nn/module.h"
+#include "ember/nn/pool.h"
 #include "ember/nn/sequential.h"
 #include "ember/nn/serialize.h"
 #include "ember/optim/adam.h"

@@ -4,9 +4,11 @@
 #pragma once
 
 #include <optional>
+#include <utility>
 
 #include "ember/autograd/activation.h"
 #include "ember/autograd/tensor.h"
+#include "ember/core/size2.h"
 #include "ember/kernels/op_list.h"
 
 namespace ember {
@@ -136,6 +138,56 @@ struct BatchNormFuncOptions {
 };
 Tensor batch_norm(const Tensor& input, const Tensor& running_mean, const Tensor& running_var,
                   const Tensor& weight = {}, const Tensor& bias = {}, const BatchNormFuncOptions& options = {});
+// Pooling, as torch.nn.functional, over the last two dims of [N, C, H, W] or unbatched [C, H, W]
+// input (only N may be 0). Kernel sizes, strides, paddings and dilations are one int or {h, w}
+// (Size2); the stride defaults to the kernel size; padding is at most half the kernel. ceil_mode
+// rounds the output size up, as long as the last window starts inside the input or its left
+// padding (PyTorch's rule). Strided and channels-last inputs are pooled as contiguous NCHW copies.
+struct MaxPool2dOptions {
+  OptionalSize2 stride = std::nullopt;  // unset: kernel_size
+  Size2 padding = 0;                    // padded positions never win (as -inf)
+  Size2 dilation = 1;
+  bool ceil_mode = false;
+};
+// The max of each window. NaN propagates: a window holding NaN gives NaN. Backward sends each
+// output's gradient to its window's max: the first of equal maxima (row-major), the last of
+// several NaNs (PyTorch's rule on both its devices).
+Tensor max_pool2d(const Tensor& input, Size2 kernel_size, const MaxPool2dOptions& options = {});
+// The same output and the int64 indices of the maxima, flat h * W + w in each [H, W] plane, as
+// torch.nn.functional.max_pool2d(..., return_indices=True).
+std::pair<Tensor, Tensor> max_pool2d_with_indices(const Tensor& input, Size2 kernel_size,
+                                                  const MaxPool2dOptions& options = {});
+
+struct AvgPool2dOptions {
+  OptionalSize2 stride = std::nullopt;  // unset: kernel_size
+  Size2 padding = 0;                    // zeros
+  bool ceil_mode = false;
+  bool count_include_pad = true;  // divide by the window's size with its padding, else without
+  std::optional<std::int64_t> divisor_override = std::nullopt;  // divide by this instead (not 0)
+};
+// The mean of each window (a window past the padding, in ceil_mode, counts only what it covers).
+Tensor avg_pool2d(const Tensor& input, Size2 kernel_size, const AvgPool2dOptions& options = {});
+
+// The mean over output_size.h x output_size.w windows of varying size: output (i, j) averages
+// input rows [floor(i * H / oh), ceil((i + 1) * H / oh)) and the columns alike. output_size may
+// exceed the input's (windows then repeat elements) and may be 0.
+Tensor adaptive_avg_pool2d(const Tensor& input, Size2 output_size);
+
+// 1-D pooling over the last dim of [N, C, L] or unbatched [C, L]: the 2-D ops over [..., 1, L].
+struct MaxPool1dOptions {
+  std::optional<std::int64_t> stride = std::nullopt;  // default: kernel_size
+  std::int64_t padding = 0;
+  std::int64_t dilation = 1;
+  bool ceil_mode = false;
+};
+Tensor max_pool1d(const Tensor& input, std::int64_t kernel_size, const MaxPool1dOptions& options = {});
+struct AvgPool1dOptions {
+  std::optional<std::int64_t> stride = std::nullopt;  // default: kernel_size
+  std::int64_t padding = 0;
+  bool ceil_mode = false;
+  bool count_include_pad = true;
+};
+Tensor avg_pool1d(const Tensor& input, std::int64_t kernel_size, const AvgPool1dOptions& options = {});
 
 // Shape and layout (views where possible, with gradients flowing back through them).
 Tensor reshape(const Tensor& x, const Shape& shape);

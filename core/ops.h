@@ -7,6 +7,7 @@
 #include <optional>
 #include <utility>
 
+#include "ember/core/size2.h"
 #include "ember/core/tensor.h"
 #include "ember/kernels/device_runtime.h"
 #include "ember/kernels/registry.h"
@@ -108,6 +109,36 @@ BatchNormGrads batch_norm_backward(const TensorBase& grad_out, const TensorBase&
                                    const TensorBase& save_mean, const TensorBase& save_invstd,
                                    const TensorBase& running_mean, const TensorBase& running_var, bool training,
                                    double eps, bool need_input, bool need_weight, bool need_bias);
+// 2-D pooling (core/ops_pool.cpp), as torch.nn.functional's, over the last two dims of [N, C, H, W]
+// or unbatched [C, H, W] input; the output has the input's number of dims. A strided or
+// channels-last input is made contiguous (NCHW) first, and the output is contiguous NCHW.
+// kernels::PoolArgs has the math. `name` is the op's name in messages.
+struct Pool2dSpec {
+  Size2 kernel = 1, stride = 1, padding = 0, dilation = 1;
+  bool ceil_mode = false;
+  bool count_include_pad = true;                                // avg only
+  std::optional<std::int64_t> divisor_override = std::nullopt;  // avg only
+};
+// The size of one pooled dim, as PyTorch's pooling_output_shape: floor (or, with ceil_mode, ceil) of
+// (size + 2 * padding - dilation * (kernel - 1) - 1) / stride, plus 1; in ceil_mode the last window
+// must start inside the input or its left padding.
+std::int64_t pooling_output_size(std::int64_t size, std::int64_t kernel, std::int64_t padding, std::int64_t stride,
+                                 std::int64_t dilation, bool ceil_mode);
+// The output and, when `with_indices`, the int64 indices of the maxima (flat h * W + w in each
+// plane, as return_indices=True).
+struct MaxPoolResult {
+  TensorBase output, indices;
+};
+MaxPoolResult max_pool2d(const TensorBase& x, const Pool2dSpec& spec, bool with_indices, const char* name = "max_pool2d");
+// The input gradient, for an input of `input_shape`, from the output gradient and the indices.
+TensorBase max_pool2d_backward(const TensorBase& grad_out, const TensorBase& indices, const Shape& input_shape,
+                               const Pool2dSpec& spec, const char* name = "max_pool2d");
+TensorBase avg_pool2d(const TensorBase& x, const Pool2dSpec& spec, const char* name = "avg_pool2d");
+TensorBase avg_pool2d_backward(const TensorBase& grad_out, const Shape& input_shape, const Pool2dSpec& spec,
+                               const char* name = "avg_pool2d");
+// Adaptive average pooling to output_size (each >= 0), with PyTorch's windows.
+TensorBase adaptive_avg_pool2d(const TensorBase& x, Size2 output_size);
+TensorBase adaptive_avg_pool2d_backward(const TensorBase& grad_out, const Shape& input_shape);
 
 // Copies and conversions.
 TensorBase contiguous(const TensorBase& x);       // x itself when already contiguous

@@ -60,6 +60,33 @@ void check_nll_args(const NllArgs& args, const char* who) {
   }
 }
 
+void check_pool_args(const PoolArgs& args, bool backward, const char* who) {
+  const char* op = args.kind == PoolKind::Max ? (backward ? "max_pool2d backward" : "max_pool2d")
+                                              : (backward ? "avg_pool2d backward" : "avg_pool2d");
+  const TensorRef &in = args.input, &out = args.output;
+  EMBER_CHECK(in.ndim() == 4 && out.ndim() == 4 && in.is_contiguous() && out.is_contiguous() &&
+                  in.sizes[0] == out.sizes[0] && in.sizes[1] == out.sizes[1],
+              "ember (", who, ") ", op, ": expects contiguous NCHW input and output with the same N and C, got ",
+              in.sizes.str(), " and ", out.sizes.str());
+  EMBER_CHECK(in.dtype == out.dtype, "ember (", who, ") ", op, ": input and output must share a dtype, got ",
+              dtype_name(in.dtype), " and ", dtype_name(out.dtype));
+  for (int d = 0; d < 2; ++d) {
+    EMBER_CHECK(args.kernel[d] > 0 && args.stride[d] > 0 && args.dilation[d] > 0 && args.padding[d] >= 0, "ember (",
+                who, ") ", op, ": kernel, stride and dilation must be positive and padding not negative");
+  }
+  if (args.kind == PoolKind::Avg) {
+    EMBER_CHECK(args.dilation[0] == 1 && args.dilation[1] == 1, "ember (", who, ") ", op, ": dilation must be 1");
+    return;
+  }
+  const bool needs_indices = backward || args.indices.data != nullptr;
+  if (needs_indices) {
+    EMBER_CHECK(args.indices.data != nullptr && args.indices.dtype == DType::Int64 && args.indices.sizes == out.sizes &&
+                    args.indices.is_contiguous(),
+                "ember (", who, ") ", op, ": indices must be a contiguous int64 ref of the output's sizes ",
+                out.sizes.str(), ", got ", args.indices.sizes.str());
+  }
+}
+
 TensorRef bias_as_rows(const GemmArgs& args) {
   TensorRef r = args.bias;
   r.sizes = args.c.sizes;

@@ -218,5 +218,45 @@ constexpr DType batch_norm_stats_dtype(DType input) { return input == DType::Flo
 // contiguity.
 void check_batch_norm_args(const BatchNormArgs& args, bool training, const char* who);
 void check_batch_norm_backward_args(const BatchNormBackwardArgs& args, const char* who);
+// 2-D pooling over the planes of NCHW refs, as torch.nn.functional.max_pool2d and avg_pool2d
+// compute it. input [N, C, H, W] and output [N, C, OH, OW] are contiguous (core makes a
+// channels-last or strided tensor contiguous first); core has checked every size (output sizes as
+// PyTorch's pooling_output_shape, ceil_mode included), so kernels need not. Per plane, output
+// (oh, ow) pools the window of rows oh * stride[0] - padding[0] + i * dilation[0] (i < kernel[0])
+// and the columns alike; positions outside the input are skipped (max) or count as 0 (avg).
+//   Max: the largest element, compared in the compute type; between equal elements the first in
+//        row-major order wins; a NaN wins over any number, and of several NaNs the last (PyTorch's
+//        rule, on both of its devices). indices (int64, output's sizes, contiguous) gets the winner's
+//        flat index h * W + w in its plane, as return_indices=True gives it; the forward writes it
+//        when indices.data is not null. A window with no element in the input (a dilated window can
+//        step over a small input) is -inf, its index PyTorch's (the first dilated row and column at
+//        or past 0, which is not in the window); no gradient reaches the input from it.
+//   Avg: the window's sum (in the compute type, row-major order) divided by the divisor: `divisor`
+//        when it is not 0 (divisor_override), else the window's size clipped to the padded input
+//        [-padding, H + padding) when count_include_pad, else clipped to the input itself. A window
+//        with no element inside the input is 0. dilation is 1.
+// pool2d            writes output from input.
+// pool2d_backward   writes input (the input's gradient) from output (the output's gradient) and,
+//                   for Max, indices: each input element gets the sum of the output gradients of the
+//                   windows whose index names it (Max) or of g / divisor over the windows holding it
+//                   (Avg), summed in the windows' row-major order in the compute type and rounded
+//                   once, so that the result does not depend on the device or the thread schedule.
+// The written ref is overwritten, not accumulated into.
+enum class PoolKind : std::uint8_t { Max, Avg };
+struct PoolArgs {
+  PoolKind kind = PoolKind::Max;
+  TensorRef input, output;
+  TensorRef indices = {};  // Max only: data == nullptr in a forward that needs no indices
+  std::array<std::int64_t, 2> kernel{1, 1};
+  std::array<std::int64_t, 2> stride{1, 1};
+  std::array<std::int64_t, 2> padding{0, 0};
+  std::array<std::int64_t, 2> dilation{1, 1};
+  bool count_include_pad = true;
+  std::int64_t divisor = 0;  // Avg: 0 for the window's size, else this (divisor_override)
+};
+
+// What every device's pooling kernels check (defined in kernel_args.cpp): 4-D contiguous refs of
+// one dtype, int64 indices of the output's sizes for a Max backward, a positive window and stride.
+void check_pool_args(const PoolArgs& args, bool backward, const char* who);
 
 }  // namespace ember::kernels

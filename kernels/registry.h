@@ -63,6 +63,15 @@
   X(batch_norm_train, void(int device, const BatchNormArgs& args))                                     \
   X(batch_norm_eval, void(int device, const BatchNormArgs& args))                                      \
   X(batch_norm_backward, void(int device, const BatchNormBackwardArgs& args))                          \
+  /* 2-D max and average pooling and their input gradient (PoolArgs in kernel_args.h). */          \
+  X(pool2d, void(int device, const PoolArgs& args))                                                    \
+  X(pool2d_backward, void(int device, const PoolArgs& args))                                           \
+  /* Adaptive average pooling of contiguous NCHW refs: out (oh, ow) is the mean of in's rows */        \
+  /* [floor(oh * H / OH), ceil((oh + 1) * H / OH)) and the columns alike, its sum in the compute */   \
+  /* type divided by its size. The backward gives each element of grad_in the sum of g / size over */ \
+  /* the windows holding it, in their row-major order, rounded once. */                               \
+  X(adaptive_avg_pool2d, void(int device, const TensorRef& out, const TensorRef& in))                 \
+  X(adaptive_avg_pool2d_backward, void(int device, const TensorRef& grad_in, const TensorRef& grad_out)) \
   X(adam, void(int device, const AdamArgs& args))                                                      \
   X(sgd, void(int device, const SgdArgs& args))
 

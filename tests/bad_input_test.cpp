@@ -162,6 +162,45 @@ TEST_CASE("reductions and views reject out-of-range dims, indices and shapes", "
   });
 }
 
+TEST_CASE("pooling rejects bad shapes, windows and dtypes, naming them", "[bad-input][pool]") {
+  const Tensor x = ones({1, 2, 4, 4}), u;
+  check_bad_calls({
+      {"max_pool2d 2-D input", CALL(max_pool2d(ones({4, 4}), 2)), {"max_pool2d", "3-D", "4-D", "[4, 4]"}},
+      {"max_pool2d 5-D input", CALL(max_pool2d(ones({1, 1, 1, 4, 4}), 2)), {"max_pool2d", "[1, 1, 1, 4, 4]"}},
+      {"avg_pool2d 1-D input", CALL(avg_pool2d(ones({4}), 2)), {"avg_pool2d", "3-D", "4-D", "[4]"}},
+      {"adaptive 2-D input", CALL(adaptive_avg_pool2d(ones({4, 4}), 2)), {"adaptive_avg_pool2d", "3-D", "[4, 4]"}},
+      {"max_pool2d empty channel dim", CALL(max_pool2d(ones({1, 0, 4, 4}), 2)),
+       {"max_pool2d", "[1, 0, 4, 4]", "empty dim 1", "only the batch dim"}},
+      {"avg_pool2d empty plane", CALL(avg_pool2d(ones({2, 3, 0}), 1)), {"avg_pool2d", "[2, 3, 0]", "empty dim 2"}},
+      {"adaptive empty plane", CALL(adaptive_avg_pool2d(ones({1, 1, 0, 4}), 1)), {"adaptive_avg_pool2d", "empty dim 2"}},
+      {"kernel larger than the input", CALL(max_pool2d(ones({1, 1, 2, 2}), 3)),
+       {"max_pool2d", "[1, 1, 2, 2]", "too small", "kernel_size [3, 3]", "0 x 0"}},
+      {"dilated kernel larger than the padded input", CALL(max_pool2d(x, 2, {.padding = 1, .dilation = 6})),
+       {"max_pool2d", "too small", "dilation [6, 6]", "padding [1, 1]"}},
+      {"avg kernel larger than the input", CALL(avg_pool2d(x, {5, 1})), {"avg_pool2d", "too small", "[5, 1]"}},
+      {"padding more than half the kernel", CALL(max_pool2d(x, 3, {.padding = 2})),
+       {"max_pool2d", "padding [2, 2]", "half", "kernel_size [3, 3]"}},
+      {"avg padding more than half the kernel", CALL(avg_pool2d(x, {2, 4}, {.padding = {0, 3}})),
+       {"avg_pool2d", "padding [0, 3]", "[2, 4]"}},
+      {"negative padding", CALL(max_pool2d(x, 2, {.padding = -1})), {"max_pool2d", "padding", "not be negative"}},
+      {"zero kernel", CALL(max_pool2d(x, 0)), {"max_pool2d", "kernel_size must be positive", "[0, 0]"}},
+      {"negative kernel", CALL(avg_pool2d(x, {2, -1})), {"avg_pool2d", "kernel_size", "[2, -1]"}},
+      {"zero stride", CALL(max_pool2d(x, 2, {.stride = {1, 0}})), {"max_pool2d", "stride must be positive", "[1, 0]"}},
+      {"avg zero stride", CALL(avg_pool2d(x, 2, {.stride = 0})), {"avg_pool2d", "stride", "[0, 0]"}},
+      {"zero dilation", CALL(max_pool2d(x, 2, {.dilation = 0})), {"max_pool2d", "dilation must be positive"}},
+      {"divisor_override 0", CALL(avg_pool2d(x, 2, {.divisor_override = 0})), {"avg_pool2d", "divisor_override", "0"}},
+      {"adaptive negative size", CALL(adaptive_avg_pool2d(x, {-1, 2})), {"adaptive_avg_pool2d", "output_size", "[-1, 2]"}},
+      {"max_pool2d int64", CALL(max_pool2d(ones({1, 1, 2, 2}, kInt64), 2)), {"max_pool2d", "int64", "kFloat32"}},
+      {"avg_pool2d bool", CALL(avg_pool2d(ones({1, 1, 2, 2}, kBool), 2)), {"avg_pool2d", "bool"}},
+      {"adaptive uint8", CALL(adaptive_avg_pool2d(ones({1, 2, 2}, kUInt8), 1)), {"adaptive_avg_pool2d", "uint8"}},
+      {"max_pool2d undefined", CALL(max_pool2d(u, 2)), {"max_pool2d", "undefined"}},
+      {"adaptive undefined", CALL(adaptive_avg_pool2d(u, 2)), {"adaptive_avg_pool2d", "undefined"}},
+      {"max_pool1d 4-D input", CALL(max_pool1d(x, 2)), {"max_pool1d", "2-D", "3-D", "[1, 2, 4, 4]"}},
+      {"avg_pool1d kernel too large", CALL(avg_pool1d(ones({2, 3}), 4)), {"avg_pool1d", "too small"}},
+      {"module too small an input", CALL(nn::MaxPool2d(3)(ones({1, 1, 2, 2}))), {"max_pool2d", "too small"}},
+  });
+}
+
 TEST_CASE("empty tensors: ops that must work give the right results", "[bad-input]") {
   const Tensor e = zeros({0, 3}, kFloat64);
   const Tensor sum_all = ones({2, 0}).sum();

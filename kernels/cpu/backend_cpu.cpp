@@ -39,6 +39,10 @@ void register_cpu_kernels(KernelRegistry& r) {
   r.add<Kernel::batch_norm_train>(cpu, cpu::batch_norm_train);
   r.add<Kernel::batch_norm_eval>(cpu, cpu::batch_norm_eval);
   r.add<Kernel::batch_norm_backward>(cpu, cpu::batch_norm_backward);
+  r.add<Kernel::pool2d>(cpu, cpu::pool2d);
+  r.add<Kernel::pool2d_backward>(cpu, cpu::pool2d_backward);
+  r.add<Kernel::adaptive_avg_pool2d>(cpu, cpu::adaptive_avg_pool2d);
+  r.add<Kernel::adaptive_avg_pool2d_backward>(cpu, cpu::adaptive_avg_pool2d_backward);
   r.add<Kernel::adam>(cpu, cpu::adam);
   r.add<Kernel::sgd>(cpu, cpu::sgd);
 }

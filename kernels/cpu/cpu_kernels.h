@@ -52,6 +52,11 @@ void nll_loss_backward(int device, const NllBackwardArgs& args);
 void batch_norm_train(int device, const BatchNormArgs& args);
 void batch_norm_eval(int device, const BatchNormArgs& args);
 void batch_norm_backward(int device, const BatchNormBackwardArgs& args);
+// pool.cpp
+void pool2d(int device, const PoolArgs& args);
+void pool2d_backward(int device, const PoolArgs& args);
+void adaptive_avg_pool2d(int device, const TensorRef& out, const TensorRef& in);
+void adaptive_avg_pool2d_backward(int device, const TensorRef& grad_in, const TensorRef& grad_out);
 
 // gemm.cpp
 void gemm(int device, const GemmArgs& args);

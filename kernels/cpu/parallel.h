@@ -11,11 +11,19 @@
 // caller once every chunk has stopped.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 
 namespace ember::kernels::cpu {
 
 void parallel_for(std::int64_t n, std::int64_t grain, const std::function<void(std::int64_t, std::int64_t)>& fn);
+
+// The grain for items that each touch about `work_per_item` elements: enough items that a chunk
+// touches kMinChunkWork elements (some tens of microseconds of simple loops).
+inline constexpr std::int64_t kMinChunkWork = std::int64_t{1} << 15;
+inline std::int64_t grain_for(std::int64_t work_per_item) {
+  return std::max<std::int64_t>(1, kMinChunkWork / std::max<std::int64_t>(work_per_item, 1));
+}
 
 }  // namespace ember::kernels::cpu

@@ -86,6 +86,10 @@ void register_cuda_kernels(KernelRegistry& r) {
   r.add<Kernel::batch_norm_train>(cuda, cuda_impl::batch_norm_train);
   r.add<Kernel::batch_norm_eval>(cuda, cuda_impl::batch_norm_eval);
   r.add<Kernel::batch_norm_backward>(cuda, cuda_impl::batch_norm_backward);
+  r.add<Kernel::pool2d>(cuda, cuda_impl::pool2d);
+  r.add<Kernel::pool2d_backward>(cuda, cuda_impl::pool2d_backward);
+  r.add<Kernel::adaptive_avg_pool2d>(cuda, cuda_impl::adaptive_avg_pool2d);
+  r.add<Kernel::adaptive_avg_pool2d_backward>(cuda, cuda_impl::adaptive_avg_pool2d_backward);
   r.add<Kernel::adam>(cuda, cuda_impl::adam);
   r.add<Kernel::sgd>(cuda, cuda_impl::sgd);
 }

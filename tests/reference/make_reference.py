@@ -1,4 +1,5 @@
-"""Reference values from PyTorch for Ember's optimizer, SimpleNet, classification and batch-norm tests.
+"""Reference values from PyTorch for Ember's optimizer, SimpleNet, classification, batch-norm, pooling
+and CNN tests.
 
 Run on a machine with PyTorch (the data in tests/data/ was made with the torch version written in
 each file's header):  python3 tests/reference/make_reference.py tests/data
@@ -222,6 +223,46 @@ def batch_norm():
     return out
 
 
+def pool():
+    # max_pool2d, avg_pool2d and adaptive_avg_pool2d in float64 over their options: each output,
+    # the input's gradient for a fixed upstream gradient gy, and max pooling's indices.
+    torch.manual_seed(11)
+    F = torch.nn.functional
+    x = torch.randn(2, 3, 6, 9, dtype=torch.float64)
+    out = [("x", x)]
+    max_cases = {
+        "max_k3s2p1": lambda x: F.max_pool2d(x, 3, 2, 1, return_indices=True),
+        "max_overlap": lambda x: F.max_pool2d(x, 3, 1, return_indices=True),
+        "max_dilated": lambda x: F.max_pool2d(x, (2, 3), (1, 2), 1, 2, return_indices=True),
+        "max_ceil": lambda x: F.max_pool2d(x, 2, 2, 1, ceil_mode=True, return_indices=True),
+    }
+    cases = {
+        "avg_k3s2p1": lambda x: F.avg_pool2d(x, 3, 2, 1),
+        "avg_no_pad_count": lambda x: F.avg_pool2d(x, 3, 2, 1, count_include_pad=False),
+        "avg_ceil": lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True),
+        "avg_ceil_no_pad_count": lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+        "avg_divisor": lambda x: F.avg_pool2d(x, (3, 2), (2, 1), (1, 0), divisor_override=5),
+        "adaptive_4x4": lambda x: F.adaptive_avg_pool2d(x, 4),
+        "adaptive_8x11": lambda x: F.adaptive_avg_pool2d(x, (8, 11)),
+        "unbatched_max": lambda x: F.max_pool2d(x[1], 3, 2, 1),
+        "max1d": lambda x: F.max_pool1d(x.reshape(2, 18, 9), 3, 2, 1),
+        "avg1d": lambda x: F.avg_pool1d(x.reshape(2, 18, 9), 3, 2, 1, ceil_mode=True),
+    }
+    for name, fn in max_cases.items():
+        xi = x.clone().requires_grad_()
+        y, indices = fn(xi)
+        gy = torch.randn_like(y)
+        y.backward(gy)
+        out += [(f"{name}.out", y), (f"{name}.gy", gy), (f"{name}.grad", xi.grad), (f"{name}.indices", indices.double())]
+    for name, fn in cases.items():
+        xi = x.clone().requires_grad_()
+        y = fn(xi)
+        gy = torch.randn_like(y)
+        y.backward(gy)
+        out += [(f"{name}.out", y), (f"{name}.gy", gy), (f"{name}.grad", xi.grad)]
+    return out
+
+
 if __name__ == "__main__":
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "tests/data")
     folder.mkdir(parents=True, exist_ok=True)
@@ -231,5 +272,6 @@ if __name__ == "__main__":
     dump(folder / "classification.txt", classification(), "cross_entropy / nll_loss / softmax in float64")
     dump(folder / "fashion_cnn.txt", fashion_cnn(), "examples/fashion_mnist's CNN, 20 Adam steps, float32")
     dump(folder / "batch_norm.txt", batch_norm(), "batch_norm / BatchNorm1d / BatchNorm2d in float64")
+    dump(folder / "pool.txt", pool(), "max_pool2d / avg_pool2d / adaptive_avg_pool2d in float64")
     print("wrote", folder / "optimizers.txt", folder / "simple_net.txt", folder / "classification.txt",
-          folder / "fashion_cnn.txt", folder / "batch_norm.txt")
+          folder / "fashion_cnn.txt", folder / "batch_norm.txt", folder / "pool.txt")
