@@ -43,6 +43,9 @@ void register_cpu_kernels(KernelRegistry& r) {
   r.add<Kernel::pool2d_backward>(cpu, cpu::pool2d_backward);
   r.add<Kernel::adaptive_avg_pool2d>(cpu, cpu::adaptive_avg_pool2d);
   r.add<Kernel::adaptive_avg_pool2d_backward>(cpu, cpu::adaptive_avg_pool2d_backward);
+  r.add<Kernel::conv2d>(cpu, cpu::conv2d);
+  r.add<Kernel::conv2d_backward_input>(cpu, cpu::conv2d_backward_input);
+  r.add<Kernel::conv2d_backward_weight>(cpu, cpu::conv2d_backward_weight);
   r.add<Kernel::adam>(cpu, cpu::adam);
   r.add<Kernel::sgd>(cpu, cpu::sgd);
 }

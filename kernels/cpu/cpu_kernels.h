@@ -61,6 +61,11 @@ void adaptive_avg_pool2d_backward(int device, const TensorRef& grad_in, const Te
 // gemm.cpp
 void gemm(int device, const GemmArgs& args);
 
+// conv.cpp
+void conv2d(int device, const ConvArgs& args);
+void conv2d_backward_input(int device, const ConvArgs& args);
+void conv2d_backward_weight(int device, const ConvArgs& args);
+
 // optim.cpp
 void adam(int device, const AdamArgs& args);
 void sgd(int device, const SgdArgs& args);
