@@ -4,6 +4,7 @@
 // allocates its result, and calls the kernel registered for the inputs' device (kernels/registry.h).
 #pragma once
 
+#include <array>
 #include <optional>
 #include <utility>
 
@@ -139,6 +140,33 @@ TensorBase avg_pool2d_backward(const TensorBase& grad_out, const Shape& input_sh
 // Adaptive average pooling to output_size (each >= 0), with PyTorch's windows.
 TensorBase adaptive_avg_pool2d(const TensorBase& x, Size2 output_size);
 TensorBase adaptive_avg_pool2d_backward(const TensorBase& grad_out, const Shape& input_shape);
+// Convolution (kernels::ConvArgs has the formula). Entry [0] of each pair is along H, [1] along W;
+// a 1-D convolution uses the W entries (H's: stride 1, no padding, dilation 1).
+struct ConvParams {
+  std::array<std::int64_t, 2> stride{1, 1};
+  std::array<std::int64_t, 2> pad_begin{0, 0};
+  std::array<std::int64_t, 2> pad_end{0, 0};
+  std::array<std::int64_t, 2> dilation{1, 1};
+  std::int64_t groups = 1;
+};
+// Checks a convolution of input [N, C, *spatial] (or unbatched [C, *spatial]) by weight
+// [O, C / groups, *kernel] with `spatial` (1 or 2) spatial dims, naming `op` and both shapes in
+// every message (dims, channels, groups, the kernel against the padded input), and returns the
+// output's shape ([N, O, *out] or [O, *out]).
+Shape conv_output_shape(const char* op, const Shape& input, const Shape& weight, const ConvParams& p, int spatial);
+// 4-D and dense in the channels-last layout (NHWC in memory), and not also contiguous (a tensor
+// that is both, as [N, 1, H, W], counts as contiguous): PyTorch's suggest_memory_format.
+bool is_channels_last(const TensorBase& t);
+// input [N, C, H, W] by weight [O, C / groups, kH, kW], plus bias [O] when defined. The output is
+// channels-last when input or weight is, contiguous otherwise.
+TensorBase conv2d(const TensorBase& input, const TensorBase& weight, const TensorBase& bias, const ConvParams& p);
+// The gradients of conv2d's input (of `input_shape`) and weight (of `weight_shape`) from the
+// output's gradient, each channels-last in memory when asked; the bias's: grad_out summed over N, H, W.
+TensorBase conv2d_backward_input(const TensorBase& grad_out, const TensorBase& weight, const Shape& input_shape,
+                                 const ConvParams& p, bool channels_last);
+TensorBase conv2d_backward_weight(const TensorBase& grad_out, const TensorBase& input, const Shape& weight_shape,
+                                  const ConvParams& p, bool channels_last);
+TensorBase conv2d_backward_bias(const TensorBase& grad_out);
 
 // Copies and conversions.
 TensorBase contiguous(const TensorBase& x);       // x itself when already contiguous

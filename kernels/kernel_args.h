@@ -130,8 +130,9 @@ void check_nll_args(const NllArgs& args, const char* who);
 //                            x * stride[1] - pad_begin[1] + j * dilation[1]] * weight[o, c, i, j],
 // positions outside the input counting as 0 (H_out = (H + pad_begin[0] + pad_end[0] -
 // dilation[0] * (kH - 1) - 1) / stride[0] + 1, the same for W). Padding may differ at the two ends
-// (padding="same" with an even kernel); core checks every size, so kernels need not. The bias is not
-// part of the kernels: core adds it (and sums its gradient).
+// (padding="same" with an even kernel); core checks every size, so kernels need not, and calls them
+// only when every ref has elements (an empty sum it fills with zeros itself). The bias is not part
+// of the kernels: core adds it (and sums its gradient).
 //
 // Refs are 4-D with dims in NCHW order: input [N, C_in, H, W], weight [C_out, Cg, kH, kW], output
 // [N, C_out, H_out, W_out]. Each is dense, either contiguous (NCHW) or channels-last (NHWC in memory:
