@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "ember/autograd/activation.h"
+#include "ember/autograd/conv_options.h"
 #include "ember/autograd/tensor.h"
 #include "ember/core/size2.h"
 #include "ember/kernels/op_list.h"
@@ -106,6 +107,15 @@ struct CrossEntropyOptions {
 // torch.nn.functional.cross_entropy. `target` is either int64 class indices (as nll_loss's) or
 // class probabilities of the input's shape (floating; ignore_index does not apply then).
 Tensor cross_entropy(const Tensor& input, const Tensor& target, const CrossEntropyOptions& options = {});
+
+// Convolution (a cross-correlation), as torch.nn.functional.conv2d and conv1d: input [N, C, H, W]
+// (or unbatched [C, H, W]) by weight [O, C / groups, kH, kW]; conv1d: input [N, C, L] (or [C, L]) by
+// weight [O, C / groups, kL]; plus bias [O] when defined. Stride, padding (sizes, kSame or kValid),
+// dilation and groups in autograd/conv_options.h. The output is channels-last in memory when the
+// input or the weight is (PyTorch's rule), contiguous otherwise. Differentiable in input, weight and
+// bias (once: no double backward).
+Tensor conv2d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}, const Conv2dOptions& options = {});
+Tensor conv1d(const Tensor& input, const Tensor& weight, const Tensor& bias = {}, const Conv1dOptions& options = {});
 
 // Dropout, as torch.nn.functional.dropout: in training, each element is zeroed with probability p
 // and the others scaled by 1 / (1 - p); otherwise x itself. The mask comes from the global
