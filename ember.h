@@ -25,6 +25,7 @@
 #include "ember/nn/activation.h"
 #include "ember/nn/batch_norm.h"
 #include "ember/nn/checkpoint.h"
+#include "ember/nn/conv.h"
 #include "ember/nn/dropout.h"
 #include "ember/nn/distributed_data_parallel.h"
 #include "ember/nn/linear.h"
