@@ -116,6 +116,46 @@ TEST_CASE("binary ops reject non-broadcastable shapes, mixed dtypes and undefine
   });
 }
 
+TEST_CASE("convolution rejects bad shapes, naming them, and nothing changes", "[bad-input]") {
+  manual_seed(1);
+  nn::Conv2d conv(3, 8, 3, {.padding = 1});
+  const std::vector<float> weight_before = conv->weight.to_vector<float>();
+  const Tensor w = conv->weight, x = ones({2, 3, 5, 5}), x1 = ones({2, 3, 7});
+  const Tensor input = ones({2, 3, 5, 5}).requires_grad_();
+  check_bad_calls({
+      {"conv2d wrong channel count", CALL(conv(ones({2, 4, 5, 5}))),
+       {"conv2d", "expected input with 3 channels", "[2, 4, 5, 5]", "with 4 channels", "[8, 3, 3, 3]"}},
+      {"conv2d unbatched wrong channel count", CALL(conv(ones({1, 5, 5}))),
+       {"conv2d", "expected input with 3 channels", "[1, 5, 5]", "with 1 channels"}},
+      {"conv2d kernel larger than the padded input", CALL(conv2d(ones({2, 3, 2, 2}), w)),
+       {"conv2d", "larger than the padded input", "[2, 3, 2, 2]", "[8, 3, 3, 3]"}},
+      {"conv2d dilated kernel larger than the padded input", CALL(conv2d(x, w, {}, {.padding = 1, .dilation = 4})),
+       {"conv2d", "larger than the padded input", "dilation 4 x 4"}},
+      {"conv2d of a 2-D input", CALL(conv(ones({5, 5}))), {"conv2d", "3-D (unbatched) or 4-D (batched)", "[5, 5]"}},
+      {"conv2d of a 5-D input", CALL(conv2d(ones({1, 2, 3, 5, 5}), w)), {"conv2d", "4-D", "[1, 2, 3, 5, 5]"}},
+      {"conv2d 3-D weight", CALL(conv2d(x, ones({8, 3, 3}))), {"conv2d", "weight must be 4-D", "[8, 3, 3]"}},
+      {"conv2d groups not dividing the channels", CALL(conv2d(x, ones({8, 1, 3, 3}), {}, {.groups = 2})),
+       {"conv2d", "3 channels", "not divisible by groups=2"}},
+      {"conv2d bias shape", CALL(conv2d(x, w, ones({3}))), {"conv2d", "bias must have shape [8]", "[3]"}},
+      {"conv2d dtypes", CALL(conv2d(x.to(kFloat64), w)), {"conv2d", "float64", "float32"}},
+      {"conv2d bias dtype", CALL(conv2d(x, w, ones({8}, kFloat64))), {"conv2d", "bias", "float64"}},
+      {"conv2d int64", CALL(conv2d(x.to(kInt64), w.to(kInt64))), {"conv2d", "int64"}},
+      {"conv2d same with stride", CALL(conv2d(x, w, {}, {.stride = 2, .padding = kSame})), {"padding=same", "stride 1"}},
+      {"conv2d undefined weight", CALL(conv2d(x, Tensor())), {"conv2d", "defined"}},
+      {"conv1d wrong channel count", CALL(conv1d(x1, ones({4, 2, 3}))),
+       {"conv1d", "expected input with 2 channels", "[2, 3, 7]"}},
+      {"conv1d of a 4-D input", CALL(conv1d(x, ones({4, 3, 3}))), {"conv1d", "2-D (unbatched) or 3-D", "[2, 3, 5, 5]"}},
+      {"conv1d kernel larger than the input", CALL(conv1d(x1, ones({4, 3, 9}))), {"conv1d", "larger than the padded input"}},
+      {"nn::Conv2d groups", CALL(nn::Conv2d(3, 6, 3, {.groups = 2})), {"Conv2d", "in_channels (3)", "groups (2)"}},
+  });
+  // Nothing changed: the weights, and no gradient anywhere.
+  CHECK(conv->weight.to_vector<float>() == weight_before);
+  CHECK_FALSE(conv->weight.grad().defined());
+  CHECK_THROWS_AS(conv2d(input, w, {}, {.padding = 5, .dilation = 9}), Error);
+  CHECK_FALSE(input.grad().defined());
+  CHECK(conv(input).shape() == Shape{2, 8, 5, 5});  // and the module still works
+}
+
 TEST_CASE("reductions and views reject out-of-range dims, indices and shapes", "[bad-input]") {
   const Tensor a = ones({2, 3});
   check_bad_calls({

@@ -1,5 +1,5 @@
-"""Reference values from PyTorch for Ember's optimizer, SimpleNet, classification, batch-norm, pooling
-and CNN tests.
+"""Reference values from PyTorch for Ember's optimizer, SimpleNet, classification, batch-norm, pooling,
+convolution and CNN tests.
 
 Run on a machine with PyTorch (the data in tests/data/ was made with the torch version written in
 each file's header):  python3 tests/reference/make_reference.py tests/data
@@ -263,6 +263,36 @@ def pool():
     return out
 
 
+def conv():
+    # conv2d and conv1d in float64 over their options: for each case its input x, weight w, bias b
+    # (when it has one), upstream gradient g, output and the three gradients for g.
+    torch.manual_seed(11)
+    F = torch.nn.functional
+    d = torch.float64
+    cases = {
+        "grouped": ((2, 4, 7, 6), (6, 2, 3, 2), True,
+                    lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=(1, 2), dilation=(1, 2), groups=2)),
+        "same": ((2, 3, 6, 5), (4, 3, 4, 3), True, lambda x, w, b: F.conv2d(x, w, b, padding="same", dilation=(1, 2))),
+        "depthwise": ((1, 4, 5, 5), (8, 1, 3, 3), False, lambda x, w, b: F.conv2d(x, w, None, stride=2, padding=1, groups=4)),
+        "unbatched": ((3, 5, 5), (2, 3, 3, 3), True, lambda x, w, b: F.conv2d(x, w, b, padding="valid")),
+        "conv1d": ((3, 4, 9), (6, 2, 3), True, lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=2, dilation=2, groups=2)),
+        "conv1d_same": ((2, 3, 8), (2, 3, 4), True, lambda x, w, b: F.conv1d(x, w, b, padding="same")),
+    }
+    out = []
+    for name, (xs, ws, has_bias, fn) in cases.items():
+        x = torch.randn(*xs, dtype=d, requires_grad=True)
+        w = torch.randn(*ws, dtype=d, requires_grad=True)
+        b = torch.randn(ws[0], dtype=d, requires_grad=True) if has_bias else None
+        y = fn(x, w, b)
+        g = torch.randn_like(y)
+        y.backward(g)
+        out += [(f"{name}.x", x), (f"{name}.w", w), (f"{name}.g", g), (f"{name}.out", y), (f"{name}.gx", x.grad),
+                (f"{name}.gw", w.grad)]
+        if has_bias:
+            out += [(f"{name}.b", b), (f"{name}.gb", b.grad)]
+    return out
+
+
 if __name__ == "__main__":
     folder = Path(sys.argv[1] if len(sys.argv) > 1 else "tests/data")
     folder.mkdir(parents=True, exist_ok=True)
@@ -273,5 +303,6 @@ if __name__ == "__main__":
     dump(folder / "fashion_cnn.txt", fashion_cnn(), "examples/fashion_mnist's CNN, 20 Adam steps, float32")
     dump(folder / "batch_norm.txt", batch_norm(), "batch_norm / BatchNorm1d / BatchNorm2d in float64")
     dump(folder / "pool.txt", pool(), "max_pool2d / avg_pool2d / adaptive_avg_pool2d in float64")
+    dump(folder / "conv.txt", conv(), "conv2d / conv1d: output and gradients in float64")
     print("wrote", folder / "optimizers.txt", folder / "simple_net.txt", folder / "classification.txt",
-          folder / "fashion_cnn.txt", folder / "batch_norm.txt", folder / "pool.txt")
+          folder / "fashion_cnn.txt", folder / "batch_norm.txt", folder / "pool.txt", folder / "conv.txt")
