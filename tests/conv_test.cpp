@@ -10,7 +10,7 @@ TEST_CASE("conv1d values and gradients against direct loops", "[conv]") { cv::co
 TEST_CASE("gradcheck: conv2d and conv1d, strided, padded, dilated, grouped", "[conv][autograd]") {
   cv::gradients(Device::cpu());
 }
-TEST_CASE("conv2d: channels-last input or weight, the same values; other layouts", "[conv]") {
+TEST_CASE("conv2d: channels-last input or weight give the same values, other layouts too", "[conv]") {
   cv::channels_last_layout(Device::cpu());
 }
 TEST_CASE("conv2d in float32, bfloat16 and float16 against float64", "[conv]") { cv::dtypes(Device::cpu()); }
