@@ -71,6 +71,13 @@ EMBER_HOST_DEVICE void max_window(const T* x, const Geometry& g, std::int64_t oh
   index = best_index;
 }
 
+// Whether flat index i (a max_window result) names an element of window (oh, ow): false only for a
+// window with no element inside the plane, whose index is that of a position it skips.
+EMBER_HOST_DEVICE bool max_index_in_window(const Geometry& g, std::int64_t oh, std::int64_t ow, std::int64_t i) {
+  const std::int64_t h = i / g.w - (oh * g.sh - g.ph), w = i % g.w - (ow * g.sw - g.pw);
+  return h >= 0 && w >= 0 && h % g.dh == 0 && w % g.dw == 0 && h / g.dh < g.kh && w / g.dw < g.kw;
+}
+
 // The windows along one dim whose span [o * s - p, o * s - p + (k - 1) * d] holds position i:
 // [first, last) (PyTorch's p_start and p_end). Whether i is on a window's dilated grid is left
 // to the caller, which compares indices.

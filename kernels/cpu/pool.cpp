@@ -3,7 +3,9 @@
 // is one item of parallel_for; within it, a loop over output elements (forward) or input elements
 // (backward, a gather) calls the per-element math of kernels/pool_math.h, which CUDA shares.
 // Compute type: float for bfloat16 and float16, T otherwise.
+#include <algorithm>
 #include <cstdint>
+#include <type_traits>
 
 #include "ember/core/dtype.h"
 #include "ember/core/error.h"
@@ -53,6 +55,28 @@ template <typename T> void pool_backward(const PoolArgs& a) {
   T* gi = a.input.ptr<T>();
   const T* go = a.output.ptr<const T>();
   const auto* indices = a.kind == PoolKind::Max ? a.indices.ptr<const std::int64_t>() : nullptr;
+  // Max pooling in float32/float64 scatters instead: each window adds its gradient to the element
+  // its index names, windows in row-major order. That is the gather's sum, term for term and in the
+  // same order (the compute type is T, so nothing rounds differently), for a read of each output
+  // instead of a search of every window holding each input.
+  if constexpr (std::is_same_v<compute_t<T>, T>) {
+    if (indices != nullptr) {
+      parallel_for(planes_of(a.input), grain_for(in_plane + out_plane), [&](std::int64_t begin, std::int64_t end) {
+        for (std::int64_t p = begin; p < end; ++p) {
+          T* gp = gi + p * in_plane;
+          const T* gop = go + p * out_plane;
+          const std::int64_t* ip = indices + p * out_plane;
+          std::fill(gp, gp + in_plane, T(0));
+          for (std::int64_t o = 0; o < out_plane; ++o) {
+            // A window entirely outside the input (dilation) names no element of it: no gradient.
+            const std::int64_t i = ip[o];
+            if (pool::max_index_in_window(g, o / g.out_w, o % g.out_w, i)) gp[i] += gop[o];
+          }
+        }
+      });
+      return;
+    }
+  }
   // Each input element reads about (k * d / s)^2 windows; kh * kw is near enough for the threshold.
   parallel_for(planes_of(a.input), grain_for(in_plane * g.kh * g.kw), [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t p = begin; p < end; ++p) {
