@@ -156,6 +156,25 @@ TEST_CASE("convolution rejects bad shapes, naming them, and nothing changes", "[
   CHECK(conv(input).shape() == Shape{2, 8, 5, 5});  // and the module still works
 }
 
+TEST_CASE("classification losses reject bad targets, naming them, and nothing changes", "[bad-input]") {
+  const Tensor logits = zeros({2, 3}, kFloat64).requires_grad_();
+  const Tensor ok = tensor({0, 2}).to(kInt64);
+  check_bad_calls({
+      {"nll_loss class index out of range", CALL(nll_loss(log_softmax(logits, 1), tensor({0, 3}).to(kInt64))),
+       {"nll_loss", "target 3", "0 to 2"}},
+      {"cross_entropy class index out of range", CALL(cross_entropy(logits, tensor({-1, 0}).to(kInt64))),
+       {"target -1"}},
+      {"nll_loss float targets", CALL(nll_loss(log_softmax(logits, 1), tensor({0, 2}))),
+       {"nll_loss", "int64", "float32"}},
+      {"cross_entropy float targets of the index shape", CALL(cross_entropy(logits, tensor({0, 2}))),
+       {"cross_entropy", "[2, 3]", "[2]"}},
+      {"nll_loss target shape", CALL(nll_loss(log_softmax(logits, 1), tensor({0, 1, 2}).to(kInt64))),
+       {"nll_loss", "[2, 3]", "[2]", "[3]"}},
+  });
+  CHECK_FALSE(logits.grad().defined());
+  CHECK(cross_entropy(logits, ok).item<double>() == Catch::Approx(std::log(3.0)));  // and still works
+}
+
 TEST_CASE("reductions and views reject out-of-range dims, indices and shapes", "[bad-input]") {
   const Tensor a = ones({2, 3});
   check_bad_calls({
