@@ -27,8 +27,10 @@ TEST_CASE("CUDA conv2d in float32 with TF32 (the default) and without, against t
     INFO("allow_tf32 " << allow);
     cuda::set_cudnn_allow_tf32(allow);
     const Tensor got = conv2d(x.to(Device::cuda()), w.to(Device::cuda()), b.to(Device::cuda()), {.padding = 1});
-    // Sums of 144 products of values in [-1, 1]: TF32 keeps 10 bits of each operand's mantissa.
-    CHECK(test::max_rel_error(got.to(kFloat64).to(Device::cpu()), want, 1.0) < (allow ? 5e-3 : 1e-5));
+    // Sums of 144 products of values in [-1, 1]. TF32 keeps 10 bits of each operand's mantissa:
+    // the same sums with operands rounded so, in double, err by up to 3.4e-3 (relative to
+    // max(|value|, 1)); truncating instead of rounding would double that.
+    CHECK(test::max_rel_error(got.to(kFloat64).to(Device::cpu()), want, 1.0) < (allow ? 1.5e-2 : 1e-5));
   }
   cuda::set_cudnn_allow_tf32(tf32);
 }
