@@ -62,7 +62,9 @@ TEST_CASE("CUDA batch_norm agrees with the CPU within an ulp, forward and backwa
       std::vector<std::vector<double>> results[2];
       for (int side = 0; side < 2; ++side) {
         const Device d = side == 0 ? Device::cpu() : Device::cuda();
-        const Tensor xd = x.to(d).requires_grad_(), wd = w.to(d).requires_grad_(), bd = b.to(d).requires_grad_();
+        // detach(): on the CPU to() returns the tensor itself, which must stay a plain leaf for the CUDA side.
+        const Tensor xd = x.to(d).detach().requires_grad_(), wd = w.to(d).detach().requires_grad_(),
+                     bd = b.to(d).detach().requires_grad_();
         Tensor rm = rm0.to(d).clone(), rv = rv0.to(d).clone();
         const Tensor y = batch_norm(xd, rm, rv, wd, bd, {.training = training});
         y.backward(g.to(d));

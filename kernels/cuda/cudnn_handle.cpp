@@ -1,9 +1,12 @@
 // One cuDNN handle per device (cudnn_handle.h).
 //
-// The handles are never destroyed, on purpose: cuDNN 9 loads its sub-libraries (engines, CNN) with
-// dlopen when first needed, so their own teardown at exit may run before a static destructor of
-// ours, and a cudnnDestroy then calls into a torn-down library. PyTorch leaks its cuDNN plans for
-// the same reason (crashes at exit since cuDNN 9.10); the driver reclaims everything at exit.
+// The handles live until the process exits. cuDNN 9 loads its sub-libraries (engines, CNN) with
+// dlopen when first needed, and their teardown at exit must not run before a handle's cudnnDestroy.
+// Exit runs teardowns in the reverse order of their registration, so the handles' destroyer is
+// registered right after the first cudnnCreate, once the libraries that creation loads have
+// registered theirs: it then runs first. (Without the destroy, compute-sanitizer's leak check
+// reports the handle's device memory.) Plans, which hold no device memory, are not destroyed:
+// PyTorch leaks its plans too, after crashes at exit with cuDNN 9.10.
 #include "ember/kernels/cuda/cudnn_handle.h"
 
 #include <atomic>
@@ -27,9 +30,25 @@ struct Handles {
 };
 
 Handles& handles() {
-  static Handles& instance = *new Handles;  // never destroyed: see the file's opening comment
+  static Handles& instance = *new Handles;  // never destroyed: HandleDestroyer releases the handles
   return instance;
 }
+
+// Destroys every device's handle at exit (see the file's opening comment for when it runs).
+struct HandleDestroyer {
+  HandleDestroyer() = default;
+  HandleDestroyer(const HandleDestroyer&) = delete;
+  HandleDestroyer& operator=(const HandleDestroyer&) = delete;
+  ~HandleDestroyer() {
+    Handles& h = handles();
+    for (int d = 0; d < device_count(); ++d) {
+      if (cudnnHandle_t handle = h.per_device[static_cast<std::size_t>(d)].exchange(nullptr)) {
+        (void)cudaSetDevice(d);    // released on its own device; errors ignored at exit, as
+        (void)cudnnDestroy(handle);  // handles.h's deleters ignore them
+      }
+    }
+  }
+};
 
 // The loaded library, not the headers Ember was built with: a program may find another cuDNN at
 // run time (LD_LIBRARY_PATH, a pip wheel), and cuDNN's ABI holds within one major version only.
@@ -65,6 +84,7 @@ cudnnHandle_t cudnn_handle(const DeviceContext& ctx) {
         throw_status(bound, "cudnnSetStream(handle, ctx.stream())", __FILE__, __LINE__);
       }
       slot.store(handle, std::memory_order_release);
+      static const HandleDestroyer destroyer;  // registered after the libraries cudnnCreate loaded
       logging::debug("CUDA: cuDNN {} (built with {}, for CUDA runtime {}) ready on cuda:{}",
                      cudnnGetVersion(), CUDNN_VERSION, cudnnGetCudartVersion(), ctx.device);
     }
