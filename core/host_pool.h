@@ -7,7 +7,9 @@
 // Blocks of up to 64 KiB are rounded to a power of two and 64-byte aligned (a cache line, and a
 // multiple of every SIMD width up to AVX-512). Each thread keeps up to 64 free blocks per size; a
 // block freed on another thread joins that thread's lists (blocks of one size are
-// interchangeable). Under AddressSanitizer nothing is kept, so every use after free is seen.
+// interchangeable). Larger blocks are rounded up to a quarter of their power of two and kept in one
+// cache for the process, up to 1 GiB in all. Under AddressSanitizer nothing is kept, so every use
+// after free is seen.
 #pragma once
 
 #include <cstddef>
