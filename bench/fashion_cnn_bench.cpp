@@ -9,14 +9,12 @@
 //
 // --tf32 is torch.backends.cudnn.allow_tf32 (on by default in both frameworks); matmul TF32 stays
 // off, PyTorch's default too.
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <vector>
 
 #include "fashion_mnist/model.h"
+#include "step_timing.h"
 
 namespace {
 
@@ -65,30 +63,14 @@ int main(int argc, char** argv) {
     model.to(device);
     ember::optim::Adam opt(model.parameters(), {.lr = 1e-3});
     const ember::Tensor x = ember::randn({o.batch, 1, 28, 28}).to(device);
-    std::vector<double> labels(static_cast<std::size_t>(o.batch));
-    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<double>((i * 7) % 10);
-    const ember::Tensor y = ember::from_vector(labels, {o.batch}).to(ember::kInt64).to(device);
+    const ember::Tensor y = bench::class_labels(o.batch, device);
     auto step = [&] {
       opt.zero_grad();
       ember::Tensor loss = ember::cross_entropy(model.forward(x), y);
       loss.backward();
       opt.step();
     };
-    auto sync = [&] {
-      if (device.is_cuda()) ember::cuda::synchronize();
-    };
-    for (int i = 0; i < o.warmup; ++i) step();
-    sync();
-    std::vector<double> ms;
-    for (int r = 0; r < o.runs; ++r) {
-      const auto start = std::chrono::steady_clock::now();
-      for (int i = 0; i < o.steps; ++i) step();
-      sync();
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() /
-                   o.steps);
-    }
-    std::sort(ms.begin(), ms.end());
-    const double median = ms[ms.size() / 2];
+    const double median = bench::median_step_ms(step, device, o.warmup, o.steps, o.runs);
     std::printf("ember fashion_cnn %s batch %lld threads %d tf32 %d: %.3f ms/step (median of %d x %d), %.0f images/s\n",
                 device.str().c_str(), static_cast<long long>(o.batch), ember::get_num_threads(), o.tf32 ? 1 : 0,
                 median, o.runs, o.steps, 1000.0 * static_cast<double>(o.batch) / median);

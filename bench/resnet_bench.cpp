@@ -8,14 +8,12 @@
 //
 // --tf32 is torch.backends.cudnn.allow_tf32 and torch.backends.cuda.matmul.allow_tf32 together (the
 // "TF32" row of the table); --benchmark is torch.backends.cudnn.benchmark.
-#include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
-#include <vector>
 
 #include "resnet18.h"
+#include "step_timing.h"
 
 namespace {
 
@@ -65,36 +63,22 @@ int main(int argc, char** argv) {
     model.to(device);
     ember::optim::SGD opt(model.parameters(), {.lr = 0.1, .momentum = 0.9, .weight_decay = 5e-4, .nesterov = true});
     const ember::Tensor x = ember::randn({o.batch, 3, 32, 32}).to(device);
-    std::vector<double> labels(static_cast<std::size_t>(o.batch));
-    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<double>((i * 7) % 10);
-    const ember::Tensor y = ember::from_vector(labels, {o.batch}).to(ember::kInt64).to(device);
+    const ember::Tensor y = bench::class_labels(o.batch, device);
     auto step = [&] {
       opt.zero_grad();
       ember::Tensor loss = ember::cross_entropy(model.forward(x), y);
       loss.backward();
       opt.step();
     };
-    auto sync = [&] {
-      if (device.is_cuda()) ember::cuda::synchronize();
-    };
-    for (int i = 0; i < o.warmup; ++i) step();
-    sync();
-    if (device.is_cuda()) ember::cuda::reset_peak_memory_stats(device.index());
-    std::vector<double> ms;
-    for (int r = 0; r < o.runs; ++r) {
-      const auto start = std::chrono::steady_clock::now();
-      for (int i = 0; i < o.steps; ++i) step();
-      sync();
-      ms.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count() /
-                   o.steps);
-    }
-    std::sort(ms.begin(), ms.end());
+    const double median = bench::median_step_ms(step, device, o.warmup, o.steps, o.runs, [&] {
+      if (device.is_cuda()) ember::cuda::reset_peak_memory_stats(device.index());
+    });
     const double peak_gib =
         device.is_cuda() ? static_cast<double>(ember::cuda::memory_stats(device.index()).peak_allocated_bytes) / (1 << 30)
                          : 0.0;
     std::printf("ember resnet18 %s batch %lld tf32 %d benchmark %d: %.3f ms/step (median of %d x %d), peak %.2f GiB\n",
                 device.str().c_str(), static_cast<long long>(o.batch), o.tf32 ? 1 : 0, o.benchmark ? 1 : 0,
-                ms[ms.size() / 2], o.runs, o.steps, peak_gib);
+                median, o.runs, o.steps, peak_gib);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "resnet_bench: %s\n", e.what());
     return 1;

@@ -117,27 +117,13 @@ def fashion_cnn():
     an init and data that tests/fashion_cnn_checks.h computes with the same formulas. Dropout is 0:
     the two frameworks' random masks differ. float32, batch norm in training mode."""
     import math
-    import torch.nn as nn
     import torch.nn.functional as F
 
-    class FashionCnn(nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.conv1 = nn.Conv2d(1, 32, 3, padding=1)
-            self.bn1 = nn.BatchNorm2d(32)
-            self.conv2 = nn.Conv2d(32, 64, 3, padding=1)
-            self.bn2 = nn.BatchNorm2d(64)
-            self.fc1 = nn.Linear(64 * 7 * 7, 128)
-            self.drop = nn.Dropout(0.0)
-            self.fc2 = nn.Linear(128, 10)
+    # The example's network as PyTorch's twin, bench/torch_fashion_cnn.py, defines it.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "bench"))
+    from torch_fashion_cnn import FashionCnn
 
-        def forward(self, x):
-            x = F.max_pool2d(F.relu(self.bn1(self.conv1(x))), 2)
-            x = F.max_pool2d(F.relu(self.bn2(self.conv2(x))), 2)
-            x = torch.flatten(x, 1)
-            return self.fc2(self.drop(F.relu(self.fc1(x))))
-
-    model = FashionCnn()
+    model = FashionCnn(dropout=0.0)
     with torch.no_grad():
         for k, (name, p) in enumerate(model.named_parameters()):
             # element i of parameter k: sin(0.7 i + 1.3 k) / sqrt(fan_in), fan_in = numel / rows
