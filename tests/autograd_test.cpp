@@ -3,6 +3,7 @@
 #include <functional>
 
 #include "catch.h"
+#include "gradcheck_support.h"
 #include <ember/ember.h>
 
 using namespace ember;
@@ -14,102 +15,98 @@ Tensor input(const Shape& shape, double low = -1.0, double high = 1.0) {
   return uniform(shape, low, high, kFloat64).requires_grad_();
 }
 
-void check_gradients(const Fn& fn, const std::vector<Tensor>& inputs) {
-  const autograd::GradcheckResult r = autograd::gradcheck(fn, inputs);
-  INFO(r.message);
-  CHECK(r.ok);
-}
+using test::check_grad;
 }  // namespace
 
 TEST_CASE("gradcheck: element-wise arithmetic with broadcasting", "[autograd]") {
   manual_seed(1);
   const Tensor a = input({3, 4}), b = input({4}), c = input({3, 1});
   const Tensor positive = input({3, 4}, 0.5, 2.0), positive_b = input({1, 4}, 0.5, 2.0);
-  check_gradients([](auto& x) { return x[0] + x[1]; }, {a, b});
-  check_gradients([](auto& x) { return x[0] - x[1]; }, {a, c});
-  check_gradients([](auto& x) { return x[0] * x[1]; }, {a, b});
-  check_gradients([](auto& x) { return x[0] / x[1]; }, {a, positive_b});
-  check_gradients([](auto& x) { return pow(x[0], x[1]); }, {positive, c});
-  check_gradients([](auto& x) { return pow(x[0], 3.0); }, {a});
-  check_gradients([](auto& x) { return pow(x[0], -1.5); }, {positive});
-  check_gradients([](auto& x) { return maximum(x[0], x[1]); }, {a, b});
-  check_gradients([](auto& x) { return minimum(x[0], x[1]); }, {a, c});
-  check_gradients([](auto& x) { return x[0] * x[0]; }, {a});  // one tensor used twice
+  check_grad([](auto& x) { return x[0] + x[1]; }, {a, b});
+  check_grad([](auto& x) { return x[0] - x[1]; }, {a, c});
+  check_grad([](auto& x) { return x[0] * x[1]; }, {a, b});
+  check_grad([](auto& x) { return x[0] / x[1]; }, {a, positive_b});
+  check_grad([](auto& x) { return pow(x[0], x[1]); }, {positive, c});
+  check_grad([](auto& x) { return pow(x[0], 3.0); }, {a});
+  check_grad([](auto& x) { return pow(x[0], -1.5); }, {positive});
+  check_grad([](auto& x) { return maximum(x[0], x[1]); }, {a, b});
+  check_grad([](auto& x) { return minimum(x[0], x[1]); }, {a, c});
+  check_grad([](auto& x) { return x[0] * x[0]; }, {a});  // one tensor used twice
 }
 
 TEST_CASE("gradcheck: scalar operands", "[autograd]") {
   manual_seed(2);
   const Tensor a = input({2, 3}, 0.5, 2.0);
-  check_gradients([](auto& x) { return x[0] + 2.0; }, {a});
-  check_gradients([](auto& x) { return 2.0 - x[0]; }, {a});
-  check_gradients([](auto& x) { return x[0] - 2.0; }, {a});
-  check_gradients([](auto& x) { return x[0] * 3.0; }, {a});
-  check_gradients([](auto& x) { return 3.0 * x[0]; }, {a});
-  check_gradients([](auto& x) { return x[0] / 4.0; }, {a});
-  check_gradients([](auto& x) { return 4.0 / x[0]; }, {a});
-  check_gradients([](auto& x) { return -x[0]; }, {a});
+  check_grad([](auto& x) { return x[0] + 2.0; }, {a});
+  check_grad([](auto& x) { return 2.0 - x[0]; }, {a});
+  check_grad([](auto& x) { return x[0] - 2.0; }, {a});
+  check_grad([](auto& x) { return x[0] * 3.0; }, {a});
+  check_grad([](auto& x) { return 3.0 * x[0]; }, {a});
+  check_grad([](auto& x) { return x[0] / 4.0; }, {a});
+  check_grad([](auto& x) { return 4.0 / x[0]; }, {a});
+  check_grad([](auto& x) { return -x[0]; }, {a});
 }
 
 TEST_CASE("gradcheck: element-wise functions", "[autograd]") {
   manual_seed(3);
   const Tensor a = input({3, 5}, -2.0, 2.0), positive = input({3, 5}, 0.5, 3.0);
-  check_gradients([](auto& x) { return exp(x[0]); }, {a});
-  check_gradients([](auto& x) { return log(x[0]); }, {positive});
-  check_gradients([](auto& x) { return sqrt(x[0]); }, {positive});
-  check_gradients([](auto& x) { return abs(x[0]); }, {a});
-  check_gradients([](auto& x) { return relu(x[0]); }, {a});
-  check_gradients([](auto& x) { return tanh(x[0]); }, {a});
-  check_gradients([](auto& x) { return sigmoid(x[0]); }, {a});
+  check_grad([](auto& x) { return exp(x[0]); }, {a});
+  check_grad([](auto& x) { return log(x[0]); }, {positive});
+  check_grad([](auto& x) { return sqrt(x[0]); }, {positive});
+  check_grad([](auto& x) { return abs(x[0]); }, {a});
+  check_grad([](auto& x) { return relu(x[0]); }, {a});
+  check_grad([](auto& x) { return tanh(x[0]); }, {a});
+  check_grad([](auto& x) { return sigmoid(x[0]); }, {a});
 }
 
 TEST_CASE("gradcheck: reductions", "[autograd]") {
   manual_seed(4);
   const Tensor a = input({3, 4, 2});
-  check_gradients([](auto& x) { return x[0].sum(); }, {a});
-  check_gradients([](auto& x) { return x[0].sum(1); }, {a});
-  check_gradients([](auto& x) { return x[0].sum(-1, true); }, {a});
-  check_gradients([](auto& x) { return x[0].mean(); }, {a});
-  check_gradients([](auto& x) { return x[0].mean(0); }, {a});
-  check_gradients([](auto& x) { return x[0].max(); }, {a});
-  check_gradients([](auto& x) { return x[0].max(1); }, {a});
-  check_gradients([](auto& x) { return x[0].max(2, true); }, {a});
+  check_grad([](auto& x) { return x[0].sum(); }, {a});
+  check_grad([](auto& x) { return x[0].sum(1); }, {a});
+  check_grad([](auto& x) { return x[0].sum(-1, true); }, {a});
+  check_grad([](auto& x) { return x[0].mean(); }, {a});
+  check_grad([](auto& x) { return x[0].mean(0); }, {a});
+  check_grad([](auto& x) { return x[0].max(); }, {a});
+  check_grad([](auto& x) { return x[0].max(1); }, {a});
+  check_grad([](auto& x) { return x[0].max(2, true); }, {a});
 }
 
 TEST_CASE("gradcheck: matmul in every shape combination, linear (plain and with relu) and mse_loss", "[autograd]") {
   manual_seed(5);
-  check_gradients([](auto& x) { return matmul(x[0], x[1]); }, {input({3, 4}), input({4, 2})});
-  check_gradients([](auto& x) { return matmul(x[0], x[1]); }, {input({4}), input({4})});
-  check_gradients([](auto& x) { return matmul(x[0], x[1]); }, {input({4}), input({4, 2})});
-  check_gradients([](auto& x) { return matmul(x[0], x[1]); }, {input({3, 4}), input({4})});
-  check_gradients([](auto& x) { return matmul(x[0], x[1]); }, {input({2, 3, 4}), input({2, 4, 5})});
-  check_gradients([](auto& x) { return matmul(x[0], x[1]); }, {input({2, 3, 4}), input({4, 5})});
-  check_gradients([](auto& x) { return matmul(x[0], x[1]); }, {input({2, 1, 3, 4}), input({3, 4, 2})});
-  check_gradients([](auto& x) { return matmul(x[0].t(), x[1]); }, {input({4, 3}), input({4, 2})});
-  check_gradients([](auto& x) { return linear(x[0], x[1], x[2]); }, {input({5, 3}), input({2, 3}), input({2})});
-  check_gradients([](auto& x) { return linear(x[0], x[1]); }, {input({2, 5, 3}), input({2, 3})});
-  check_gradients([](auto& x) { return linear(x[0], x[1], x[2]); }, {input({3}), input({2, 3}), input({2})});
-  check_gradients([](auto& x) { return linear(x[0], x[1], x[2], Activation::Relu); }, {input({5, 3}), input({4, 3}), input({4})});
-  check_gradients([](auto& x) { return linear(x[0], x[1], Tensor(), Activation::Relu); }, {input({2, 5, 3}), input({4, 3})});
-  check_gradients([](auto& x) { return mse_loss(x[0], x[1]); }, {input({4, 3}), input({4, 3})});
-  check_gradients([](auto& x) { return mse_loss(x[0], x[1], Reduction::Sum); }, {input({4, 3}), input({4, 3})});
-  check_gradients([](auto& x) { return mse_loss(x[0], x[1], Reduction::None); }, {input({4, 3}), input({4, 3})});
+  check_grad([](auto& x) { return matmul(x[0], x[1]); }, {input({3, 4}), input({4, 2})});
+  check_grad([](auto& x) { return matmul(x[0], x[1]); }, {input({4}), input({4})});
+  check_grad([](auto& x) { return matmul(x[0], x[1]); }, {input({4}), input({4, 2})});
+  check_grad([](auto& x) { return matmul(x[0], x[1]); }, {input({3, 4}), input({4})});
+  check_grad([](auto& x) { return matmul(x[0], x[1]); }, {input({2, 3, 4}), input({2, 4, 5})});
+  check_grad([](auto& x) { return matmul(x[0], x[1]); }, {input({2, 3, 4}), input({4, 5})});
+  check_grad([](auto& x) { return matmul(x[0], x[1]); }, {input({2, 1, 3, 4}), input({3, 4, 2})});
+  check_grad([](auto& x) { return matmul(x[0].t(), x[1]); }, {input({4, 3}), input({4, 2})});
+  check_grad([](auto& x) { return linear(x[0], x[1], x[2]); }, {input({5, 3}), input({2, 3}), input({2})});
+  check_grad([](auto& x) { return linear(x[0], x[1]); }, {input({2, 5, 3}), input({2, 3})});
+  check_grad([](auto& x) { return linear(x[0], x[1], x[2]); }, {input({3}), input({2, 3}), input({2})});
+  check_grad([](auto& x) { return linear(x[0], x[1], x[2], Activation::Relu); }, {input({5, 3}), input({4, 3}), input({4})});
+  check_grad([](auto& x) { return linear(x[0], x[1], Tensor(), Activation::Relu); }, {input({2, 5, 3}), input({4, 3})});
+  check_grad([](auto& x) { return mse_loss(x[0], x[1]); }, {input({4, 3}), input({4, 3})});
+  check_grad([](auto& x) { return mse_loss(x[0], x[1], Reduction::Sum); }, {input({4, 3}), input({4, 3})});
+  check_grad([](auto& x) { return mse_loss(x[0], x[1], Reduction::None); }, {input({4, 3}), input({4, 3})});
 }
 
 TEST_CASE("gradcheck: views and copies", "[autograd]") {
   manual_seed(6);
   const Tensor a = input({2, 3, 4});
-  check_gradients([](auto& x) { return x[0].reshape({6, 4}) * 2.0; }, {a});
-  check_gradients([](auto& x) { return x[0].view({4, 6}); }, {a});
-  check_gradients([](auto& x) { return x[0].transpose(0, 2); }, {a});
-  check_gradients([](auto& x) { return x[0].permute({1, 2, 0}); }, {a});
-  check_gradients([](auto& x) { return x[0].unsqueeze(1).squeeze(1); }, {a});
-  check_gradients([](auto& x) { return x[0].slice(2, 1, 4, 2); }, {a});
-  check_gradients([](auto& x) { return x[0].select(1, -1); }, {a});
-  check_gradients([](auto& x) { return x[0][1]; }, {a});
-  check_gradients([](auto& x) { return x[0].transpose(1, 2).contiguous(); }, {a});
-  check_gradients([](auto& x) { return x[0].clone(); }, {a});
-  check_gradients([](auto& x) { return x[0].flatten(); }, {a});
-  check_gradients([](auto& x) { return x[0].sum(0, true).expand({3, 3, 4}); }, {a});
+  check_grad([](auto& x) { return x[0].reshape({6, 4}) * 2.0; }, {a});
+  check_grad([](auto& x) { return x[0].view({4, 6}); }, {a});
+  check_grad([](auto& x) { return x[0].transpose(0, 2); }, {a});
+  check_grad([](auto& x) { return x[0].permute({1, 2, 0}); }, {a});
+  check_grad([](auto& x) { return x[0].unsqueeze(1).squeeze(1); }, {a});
+  check_grad([](auto& x) { return x[0].slice(2, 1, 4, 2); }, {a});
+  check_grad([](auto& x) { return x[0].select(1, -1); }, {a});
+  check_grad([](auto& x) { return x[0][1]; }, {a});
+  check_grad([](auto& x) { return x[0].transpose(1, 2).contiguous(); }, {a});
+  check_grad([](auto& x) { return x[0].clone(); }, {a});
+  check_grad([](auto& x) { return x[0].flatten(); }, {a});
+  check_grad([](auto& x) { return x[0].sum(0, true).expand({3, 3, 4}); }, {a});
 }
 
 TEST_CASE("gradients cross dtype conversions back to the input's dtype", "[autograd]") {
@@ -179,22 +176,22 @@ TEST_CASE("gradcheck: linear on strided, batched, unfoldable and empty operands"
   };
   const auto same = [](const Tensor& t) { return t; };
   SECTION("a transposed input (rows with stride 1)") {
-    check_gradients(linear_of([](const Tensor& x) { return x.t(); }, same), {input({4, 5}), w, b});
+    check_grad(linear_of([](const Tensor& x) { return x.t(); }, same), {input({4, 5}), w, b});
   }
   SECTION("a batched input, and one with a size-1 leading dim") {
-    check_gradients(linear_of(same, same), {input({2, 3, 4}), w, b});
-    check_gradients(linear_of(same, same), {input({1, 5, 4}), w, b});
+    check_grad(linear_of(same, same), {input({2, 3, 4}), w, b});
+    check_grad(linear_of(same, same), {input({1, 5, 4}), w, b});
   }
   SECTION("leading dims that do not fold into one stride: copied") {
-    check_gradients(linear_of([](const Tensor& x) { return x.permute({1, 0, 2}); }, same), {input({3, 2, 4}), w, b});
+    check_grad(linear_of([](const Tensor& x) { return x.permute({1, 0, 2}); }, same), {input({3, 2, 4}), w, b});
   }
   SECTION("a column slice of a wider input, and a 1-D input") {
-    check_gradients(linear_of([](const Tensor& x) { return x.slice(1, 1, 5); }, same), {input({5, 7}), w, b});
-    check_gradients(linear_of(same, same), {input({4}), w, b});
+    check_grad(linear_of([](const Tensor& x) { return x.slice(1, 1, 5); }, same), {input({5, 7}), w, b});
+    check_grad(linear_of(same, same), {input({4}), w, b});
   }
   SECTION("a transposed weight, and one with no unit stride: copied") {
-    check_gradients(linear_of(same, [](const Tensor& t) { return t.t(); }), {input({5, 4}), input({4, 3}), b});
-    check_gradients(linear_of(same, [](const Tensor& t) { return t.slice(0, 0, 6, 2).slice(1, 0, 8, 2); }),
+    check_grad(linear_of(same, [](const Tensor& t) { return t.t(); }), {input({5, 4}), input({4, 3}), b});
+    check_grad(linear_of(same, [](const Tensor& t) { return t.slice(0, 0, 6, 2).slice(1, 0, 8, 2); }),
                     {input({5, 4}), input({6, 8}), b});
   }
   SECTION("no input features, and no rows") {

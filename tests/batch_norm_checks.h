@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "catch.h"
+#include "gradcheck_support.h"
 #include "reference_data.h"
 #include "temp_dir.h"
 #include <ember/ember.h>
@@ -74,11 +75,7 @@ inline bool close(const std::vector<double>& a, const std::vector<double>& b, do
   return true;
 }
 
-inline void check_grad(const std::function<Tensor(const std::vector<Tensor>&)>& fn, const std::vector<Tensor>& in) {
-  const autograd::GradcheckResult r = autograd::gradcheck(fn, in);
-  INFO(r.message);
-  CHECK(r.ok);
-}
+using test::check_grad;
 
 // Training over three batches and evaluation, for [N, C], [N, C, L] and [N, C, H, W], in float64
 // (1e-12) and float32 (1e-5), with the running statistics after every step.

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "catch.h"
+#include "gradcheck_support.h"
 #include "reference_data.h"
 #include <ember/ember.h>
 
@@ -22,11 +23,7 @@ inline Tensor classes(std::initializer_list<double> v, const Shape& shape, Devic
   return tensor(v, shape, f64(d)).to(kInt64);
 }
 
-inline void check_grad(const std::function<Tensor(const std::vector<Tensor>&)>& fn, const std::vector<Tensor>& in) {
-  const autograd::GradcheckResult r = autograd::gradcheck(fn, in);
-  INFO(r.message);
-  CHECK(r.ok);
-}
+using test::check_grad;
 
 // log_softmax of one row, in double.
 inline std::vector<double> log_softmax_row(const std::vector<double>& x) {

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "catch.h"
+#include "gradcheck_support.h"
 #include "reference_data.h"
 #include <ember/core/ops.h>
 #include <ember/ember.h>
@@ -221,11 +222,7 @@ inline void conv1d_values(Device d) {
   }
 }
 
-inline void check_grad(const std::function<Tensor(const std::vector<Tensor>&)>& fn, const std::vector<Tensor>& in) {
-  const autograd::GradcheckResult r = autograd::gradcheck(fn, in);
-  INFO(r.message);
-  CHECK(r.ok);
-}
+using test::check_grad;
 
 // Finite differences in float64 on strided, padded, dilated and grouped convolutions, and with only
 // some inputs requiring grad (each gradient is computed only when asked for).

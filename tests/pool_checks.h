@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "catch.h"
+#include "gradcheck_support.h"
 #include "reference_data.h"
 #include <ember/ember.h>
 
@@ -419,11 +420,7 @@ inline void large(Device d) {
   check_close(host(adaptive_avg_pool2d(x.detach(), {7, 5})), adaptive_ref(host(x), shape, {7, 5}, {}).out, 1e-14);
 }
 
-inline void check_grad(const std::function<Tensor(const std::vector<Tensor>&)>& fn, const Tensor& x) {
-  const autograd::GradcheckResult r = autograd::gradcheck(fn, {x});
-  INFO(r.message);
-  CHECK(r.ok);
-}
+using test::check_grad;
 
 // Finite differences in float64, overlapping windows; max pooling on distinct values (no ties).
 inline void gradients(Device d) {
