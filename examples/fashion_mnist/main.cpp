@@ -76,6 +76,12 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// How many of the batch's predictions (the largest logit) are right, as a 0-d float32 tensor on the
+// batch's device: summed there, so that counting never waits for the device.
+ember::Tensor correct_predictions(const ember::Tensor& logits, const ember::Tensor& labels) {
+  return ember::eq(ember::argmax(logits.detach(), 1), labels).to(ember::kFloat32).sum();
+}
+
 // Running sums of one epoch, kept on the device so that a step never waits for it; read only when
 // a progress line is printed.
 struct EpochTotals {
@@ -85,7 +91,7 @@ struct EpochTotals {
   void add(const ember::Tensor& loss, const ember::Tensor& logits, const ember::Tensor& labels) {
     const std::int64_t n = labels.numel();
     const ember::Tensor batch_loss = loss.detach() * static_cast<double>(n);
-    const ember::Tensor batch_correct = ember::eq(ember::argmax(logits.detach(), 1), labels).to(ember::kFloat32).sum();
+    const ember::Tensor batch_correct = correct_predictions(logits, labels);
     loss_sum = loss_sum.defined() ? loss_sum + batch_loss : batch_loss;
     correct = correct.defined() ? correct + batch_correct : batch_correct;
     images += n;
@@ -110,7 +116,7 @@ double evaluate(fashion::FashionCnn& model, const fashion::Batches& test, ember:
   ember::Tensor correct;
   for (std::int64_t b = 0; b < test.count(); ++b) {
     const fashion::Batch batch = test.get(b, device);
-    const ember::Tensor hits = ember::eq(ember::argmax(model.forward(batch.images), 1), batch.labels).to(ember::kFloat32).sum();
+    const ember::Tensor hits = correct_predictions(model.forward(batch.images), batch.labels);
     correct = correct.defined() ? correct + hits : hits;
   }
   model.train();
